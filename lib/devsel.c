@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "devsel.h"
+#include "edu.h"
+#include "pci_bind.h"
+
+static char edu_bdf[PCI_BDF_LEN], bar_bdf[PCI_BDF_LEN], any_bdf[PCI_BDF_LEN];
+
+static void devsel_set(char *dst, const char *val, const char *what)
+{
+	if (pci_bdf_parse(val, dst)) {
+		fprintf(stderr, "invalid BDF '%s' for %s: expected [dddd:]bb:dd.f\n", val, what);
+		exit(2);
+	}
+}
+
+void devsel_parse(int *argc, char **argv)
+{
+	static const struct { const char *opt, *env; char *dst; } sel[] = {
+		{ "--edu=", "PFNMAP_EDU_BDF", edu_bdf },
+		{ "--bar=", "PFNMAP_BAR_BDF", bar_bdf },
+		{ "--device=", "PFNMAP_BDF", any_bdf },
+	};
+	int i, j, out = 1;
+
+	for (j = 0; j < 3; j++) {
+		const char *env = getenv(sel[j].env);
+
+		if (env && *env)
+			devsel_set(sel[j].dst, env, sel[j].env);
+	}
+	for (i = 1; i < *argc; i++) {
+		for (j = 0; j < 3; j++) {
+			size_t n = strlen(sel[j].opt);
+
+			if (!strncmp(argv[i], sel[j].opt, n)) {
+				devsel_set(sel[j].dst, argv[i] + n, sel[j].opt);
+				break;
+			}
+		}
+		if (j == 3)
+			argv[out++] = argv[i];
+	}
+	argv[out] = NULL;
+	*argc = out;
+}
+
+const char *devsel_edu(char *why, int len)
+{
+	const char *bdf = edu_bdf[0] ? edu_bdf : any_bdf[0] ? any_bdf : NULL;
+	unsigned int vendor, device;
+
+	if (!bdf) {
+		snprintf(why, len, "no edu device named (--edu=BDF or PFNMAP_EDU_BDF)");
+		return NULL;
+	}
+	if (pci_device_ids(bdf, &vendor, &device)) {
+		snprintf(why, len, "no PCI device %s", bdf);
+		return NULL;
+	}
+	if (vendor != EDU_VENDOR_ID || device != EDU_DEVICE_ID) {
+		snprintf(why, len, "%s is %04x:%04x, not an edu device (1234:11e8)", bdf, vendor, device);
+		return NULL;
+	}
+	return bdf;
+}
+
+const char *devsel_bar(char *why, int len)
+{
+	const char *bdf = bar_bdf[0] ? bar_bdf : any_bdf[0] ? any_bdf : NULL;
+	unsigned int vendor, device;
+
+	if (!bdf) {
+		snprintf(why, len, "no BAR device named (--bar=BDF or PFNMAP_BAR_BDF)");
+		return NULL;
+	}
+	if (pci_device_ids(bdf, &vendor, &device)) {
+		snprintf(why, len, "no PCI device %s", bdf);
+		return NULL;
+	}
+	return bdf;
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef PFNMAP_DEVSEL_H
+#define PFNMAP_DEVSEL_H
+
+/*
+ * Which devices a test may use. Only devices the user named are touched:
+ *   --edu=BDF / PFNMAP_EDU_BDF   an edu device (DMA engine)
+ *   --bar=BDF / PFNMAP_BAR_BDF   a device with a large memory BAR
+ *   --device=BDF / PFNMAP_BDF    any device: used for both roles it fits
+ * devsel_parse() removes these options from argv before the harness sees
+ * them, and exits with 2 on a malformed BDF.
+ */
+void devsel_parse(int *argc, char **argv);
+
+/* The edu device, or NULL with why filled. */
+const char *devsel_edu(char *why, int len);
+/* The device whose largest BAR the huge-mapping tests use, or NULL with why. */
+const char *devsel_bar(char *why, int len);
+
+#endif

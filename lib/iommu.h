@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef PFNMAP_IOMMU_H
+#define PFNMAP_IOMMU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The IOMMU modes of the mainline vfio selftests: a VFIO container, legacy
+ * or emulated by iommufd, with a type1 backend, or iommufd proper (vfio
+ * device cdev attached to an IOAS).
+ */
+struct iommu_mode {
+	const char *name;
+	const char *container_path;	/* NULL: iommufd cdev mode */
+	unsigned long iommu_type;	/* VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU */
+};
+
+#define IOMMU_MODE_VFIO_TYPE1		"vfio_type1_iommu"
+#define IOMMU_MODE_VFIO_TYPE1V2		"vfio_type1v2_iommu"
+#define IOMMU_MODE_IOMMUFD_COMPAT_TYPE1	"iommufd_compat_type1"
+#define IOMMU_MODE_IOMMUFD_COMPAT_TYPE1V2 "iommufd_compat_type1v2"
+#define IOMMU_MODE_IOMMUFD		"iommufd"
+
+struct iova_range {
+	uint64_t start;
+	uint64_t last;
+};
+
+struct iommu {
+	const struct iommu_mode *mode;
+	int container_fd;	/* container modes */
+	int iommufd;		/* iommufd mode */
+	uint32_t ioas_id;
+	bool iommu_set;		/* VFIO_SET_IOMMU done (after the first group) */
+};
+
+const struct iommu_mode *iommu_mode_lookup(const char *name);
+bool iommu_mode_is_iommufd(const struct iommu_mode *mode);	/* backed by iommufd */
+
+/*
+ * Open the mode's container or iommufd. -EOPNOTSUPP with why filled when the
+ * running kernel lacks the mode (a SKIP), other -errno for failures.
+ */
+int __iommu_init(struct iommu *iommu, const char *mode, char *why, size_t len);
+void iommu_cleanup(struct iommu *iommu);
+
+/* Map or unmap [iova, iova + size) read/write; -errno. */
+int __iommu_map(struct iommu *iommu, void *vaddr, uint64_t iova, uint64_t size);
+int __iommu_unmap(struct iommu *iommu, uint64_t iova, uint64_t size, uint64_t *unmapped);
+void iommu_map(struct iommu *iommu, void *vaddr, uint64_t iova, uint64_t size);
+void iommu_unmap(struct iommu *iommu, uint64_t iova, uint64_t size);
+
+/* The usable IOVA ranges (needs a device attached); count or -errno. */
+int __iommu_iova_ranges(struct iommu *iommu, struct iova_range *ranges, int max);
+
+#endif

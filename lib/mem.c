@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "mem.h"
+#include "util.h"
+
+#define NR_HUGEPAGES "/proc/sys/vm/nr_hugepages"
+
+const char *mem_backing_name(enum mem_backing backing)
+{
+	switch (backing) {
+	case MEM_ANON: return "anonymous";
+	case MEM_THP: return "THP";
+	case MEM_HUGETLB_2M: return "hugetlb 2M";
+	}
+	return "?";
+}
+
+static long hugepages_get(void)
+{
+	char buf[32];
+
+	return sysfs_read(NR_HUGEPAGES, buf, sizeof(buf)) ? -1 : atol(buf);
+}
+
+static int hugepages_set(long n)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%ld", n);
+	return sysfs_write(NR_HUGEPAGES, buf);
+}
+
+static void *map_hugetlb(struct mem_buf *buf, size_t size, char *why, int len)
+{
+	long need = size / SZ_2M, have;
+	void *p;
+
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE, -1, 0);
+	if (p != MAP_FAILED)
+		return p;
+	have = hugepages_get();
+	if (have < 0 || hugepages_set(have + need)) {
+		snprintf(why, len, "no free 2 MiB hugetlb pages and %s not writable", NR_HUGEPAGES);
+		return MAP_FAILED;
+	}
+	buf->hugepages_saved = have;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE, -1, 0);
+	if (p == MAP_FAILED)
+		snprintf(why, len, "could not get %ld 2 MiB hugetlb page(s): %s", need, strerror(errno));
+	return p;
+}
+
+static void *map_thp(size_t size, char *why, int len)
+{
+	char mode[128];
+	uintptr_t start;
+	void *resv;
+
+	if (sysfs_read("/sys/kernel/mm/transparent_hugepage/enabled", mode, sizeof(mode)) ||
+	    strstr(mode, "[never]")) {
+		snprintf(why, len, "transparent hugepages are disabled or absent");
+		return MAP_FAILED;
+	}
+	resv = mmap(NULL, size + SZ_2M, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (resv == MAP_FAILED) {
+		snprintf(why, len, "mmap: %s", strerror(errno));
+		return MAP_FAILED;
+	}
+	start = ALIGN_UP((uintptr_t)resv, SZ_2M);
+	if (start > (uintptr_t)resv)
+		munmap(resv, start - (uintptr_t)resv);
+	munmap((void *)(start + size), (uintptr_t)resv + SZ_2M - start);
+	if (madvise((void *)start, size, MADV_HUGEPAGE)) {
+		snprintf(why, len, "madvise(MADV_HUGEPAGE): %s", strerror(errno));
+		munmap((void *)start, size);
+		return MAP_FAILED;
+	}
+	return (void *)start;
+}
+
+int __mem_buf_alloc(struct mem_buf *buf, enum mem_backing backing, size_t size, char *why, int len)
+{
+	void *p;
+
+	memset(buf, 0, sizeof(*buf));
+	buf->hugepages_saved = -1;
+	buf->backing = backing;
+	switch (backing) {
+	case MEM_ANON:
+		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED)
+			snprintf(why, len, "mmap: %s", strerror(errno));
+		break;
+	case MEM_THP:
+		p = map_thp(size, why, len);
+		break;
+	case MEM_HUGETLB_2M:
+		p = map_hugetlb(buf, size, why, len);
+		break;
+	default:
+		p = MAP_FAILED;
+	}
+	if (p == MAP_FAILED) {
+		mem_buf_free(buf);
+		return -EOPNOTSUPP;
+	}
+	buf->addr = p;
+	buf->size = size;
+	memset(p, 0, size);
+	return 0;
+}
+
+void mem_buf_free(struct mem_buf *buf)
+{
+	if (buf->addr)
+		munmap(buf->addr, buf->size);
+	buf->addr = NULL;
+	if (buf->hugepages_saved >= 0)
+		hugepages_set(buf->hugepages_saved);
+	buf->hugepages_saved = -1;
+}

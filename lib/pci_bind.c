@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Binding a PCI device to a driver through driver_override. Completion is
+ * observed through KOBJECT_UEVENT netlink messages (read with libmnl) rather
+ * than by polling sysfs, so a driver whose probe fails is told apart from a
+ * slow one: the "bind" event carries the driver's name.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <limits.h>
+#include <linux/netlink.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pci_bind.h"
+#include "util.h"
+
+#define PCI_SYSFS "/sys/bus/pci/devices"
+
+int pci_bdf_parse(const char *in, char out[PCI_BDF_LEN])
+{
+	unsigned int dom = 0, bus, dev, fn;
+	char tail;
+
+	if (!in)
+		return -EINVAL;
+	if (sscanf(in, "%4x:%2x:%2x.%1u%c", &dom, &bus, &dev, &fn, &tail) != 4 &&
+	    (dom = 0, sscanf(in, "%2x:%2x.%1u%c", &bus, &dev, &fn, &tail) != 3))
+		return -EINVAL;
+	if (dev > 0x1f || fn > 7 || strlen(in) > 12)
+		return -EINVAL;
+	snprintf(out, PCI_BDF_LEN, "%04x:%02x:%02x.%u", dom, bus, dev, fn);
+	return 0;
+}
+
+int pci_device_ids(const char *bdf, unsigned int *vendor, unsigned int *device)
+{
+	char path[PATH_MAX], buf[32];
+	int ret;
+
+	snprintf(path, sizeof(path), PCI_SYSFS "/%s/vendor", bdf);
+	ret = sysfs_read(path, buf, sizeof(buf));
+	if (ret)
+		return ret == -ENOENT ? -ENODEV : ret;
+	*vendor = strtoul(buf, NULL, 16);
+	snprintf(path, sizeof(path), PCI_SYSFS "/%s/device", bdf);
+	ret = sysfs_read(path, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	*device = strtoul(buf, NULL, 16);
+	return 0;
+}
+
+int pci_iommu_group(const char *bdf)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), PCI_SYSFS "/%s/iommu_group", bdf);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	return atoi(strrchr(target, '/') + 1);
+}
+
+int pci_driver_get(const char *bdf, char *buf, int len)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), PCI_SYSFS "/%s/driver", bdf);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0) {
+		if (errno != ENOENT)
+			return -errno;
+		buf[0] = '\0';
+		return 0;
+	}
+	target[n] = '\0';
+	snprintf(buf, len, "%s", strrchr(target, '/') + 1);
+	return 0;
+}
+
+struct uevent_match {
+	const char *action;	/* "bind", "unbind" */
+	const char *bdf;
+	const char *driver;	/* NULL: any */
+	bool found;
+};
+
+/*
+ * A uevent message is "ACTION@DEVPATH\0KEY=VALUE\0...". Kernel messages come
+ * from pid 0; the udev daemon rebroadcasts on another group, which we do not
+ * join.
+ */
+static int uevent_check(const char *buf, size_t len, struct uevent_match *m)
+{
+	const char *p = buf, *end = buf + len;
+	const char *devpath = NULL, *action = NULL, *driver = NULL;
+	size_t bdflen = strlen(m->bdf);
+
+	for (; p < end; p += strlen(p) + 1) {
+		if (!strncmp(p, "ACTION=", 7))
+			action = p + 7;
+		else if (!strncmp(p, "DEVPATH=", 8))
+			devpath = p + 8;
+		else if (!strncmp(p, "DRIVER=", 7))
+			driver = p + 7;
+	}
+	if (!action || !devpath || strcmp(action, m->action))
+		return 0;
+	if (strlen(devpath) < bdflen + 1 || strcmp(devpath + strlen(devpath) - bdflen, m->bdf) ||
+	    devpath[strlen(devpath) - bdflen - 1] != '/')
+		return 0;
+	if (m->driver && (!driver || strcmp(driver, m->driver)))
+		return 0;
+	m->found = true;
+	return 1;
+}
+
+static struct mnl_socket *uevent_open(void)
+{
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_KOBJECT_UEVENT);
+
+	if (!nl)
+		return NULL;
+	/* Group 1 carries the kernel's own uevents. */
+	if (mnl_socket_bind(nl, 1, MNL_SOCKET_AUTOPID) < 0) {
+		mnl_socket_close(nl);
+		return NULL;
+	}
+	return nl;
+}
+
+static int uevent_wait(struct mnl_socket *nl, struct uevent_match *m, int timeout_ms)
+{
+	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000;
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+
+	while (!m->found) {
+		struct pollfd pfd = { .fd = mnl_socket_get_fd(nl), .events = POLLIN };
+		int64_t left = (int64_t)(deadline - now_ns()) / 1000000;
+		ssize_t n;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (poll(&pfd, 1, (int)left) <= 0)
+			continue;
+		n = mnl_socket_recvfrom(nl, buf, sizeof(buf) - 1);
+		if (n < 0) {
+			if (errno == ENOBUFS)	/* overrun: the event may be lost, sysfs decides */
+				return -ENOBUFS;
+			return -errno;
+		}
+		buf[n] = '\0';
+		uevent_check(buf, n, m);
+	}
+	return 0;
+}
+
+static int pci_write_attr(const char *bdf, const char *attr, const char *val)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), PCI_SYSFS "/%s/%s", bdf, attr);
+	return sysfs_write(path, val);
+}
+
+/* Unbind from the current driver (if any) and wait for the unbind event. */
+static int pci_unbind(struct mnl_socket *nl, const char *bdf, int timeout_ms)
+{
+	struct uevent_match m = { .action = "unbind", .bdf = bdf };
+	char drv[64];
+	int ret;
+
+	ret = pci_driver_get(bdf, drv, sizeof(drv));
+	if (ret || !drv[0])
+		return ret;
+	ret = pci_write_attr(bdf, "driver/unbind", bdf);
+	if (ret)
+		return ret;
+	ret = uevent_wait(nl, &m, timeout_ms);
+	if (ret == -ENOBUFS || ret == -ETIMEDOUT) {
+		/* Fall back on sysfs, the source of truth. */
+		ret = pci_driver_get(bdf, drv, sizeof(drv));
+		if (!ret && drv[0])
+			ret = -ETIMEDOUT;
+	}
+	return ret;
+}
+
+/* Set driver_override to driver ("" clears it) and probe; wait for bind. */
+static int pci_probe_with(struct mnl_socket *nl, const char *bdf, const char *override,
+			  const char *want_driver, int timeout_ms)
+{
+	struct uevent_match m = { .action = "bind", .bdf = bdf, .driver = want_driver };
+	char drv[64];
+	int ret;
+
+	/* An empty write would be refused: "\n" clears the override. */
+	ret = pci_write_attr(bdf, "driver_override", override[0] ? override : "\n");
+	if (ret)
+		return ret;
+	ret = sysfs_write("/sys/bus/pci/drivers_probe", bdf);
+	if (ret && ret != -ENODEV)	/* -ENODEV: no driver wanted it */
+		return ret;
+	if (!want_driver)
+		return 0;
+	ret = uevent_wait(nl, &m, timeout_ms);
+	if (ret == -ENOBUFS || ret == -ETIMEDOUT) {
+		ret = pci_driver_get(bdf, drv, sizeof(drv));
+		if (!ret && strcmp(drv, want_driver))
+			ret = -ETIMEDOUT;
+	}
+	return ret;
+}
+
+int __pci_driver_bind(const char *bdf, const char *driver, struct pci_binding *save, int timeout_ms)
+{
+	char path[PATH_MAX], cur[64];
+	struct mnl_socket *nl;
+	int ret;
+
+	memset(save, 0, sizeof(*save));
+	snprintf(save->bdf, sizeof(save->bdf), "%s", bdf);
+	ret = pci_driver_get(bdf, cur, sizeof(cur));
+	if (ret)
+		return ret;
+	if (!strcmp(cur, driver))
+		return 0;
+
+	snprintf(save->orig_driver, sizeof(save->orig_driver), "%s", cur);
+	snprintf(path, sizeof(path), PCI_SYSFS "/%s/driver_override", bdf);
+	ret = sysfs_read(path, save->orig_override, sizeof(save->orig_override));
+	if (ret)
+		return ret;
+	if (!strcmp(save->orig_override, "(null)"))
+		save->orig_override[0] = '\0';
+
+	/* Listen before acting, so the event cannot pass unseen. */
+	nl = uevent_open();
+	if (!nl)
+		return -errno;
+	save->changed = true;
+	ret = pci_unbind(nl, bdf, timeout_ms);
+	if (!ret)
+		ret = pci_probe_with(nl, bdf, driver, driver, timeout_ms);
+	mnl_socket_close(nl);
+	return ret;
+}
+
+int __pci_driver_restore(struct pci_binding *save, int timeout_ms)
+{
+	struct mnl_socket *nl;
+	int ret;
+
+	if (!save->changed)
+		return 0;
+	nl = uevent_open();
+	if (!nl)
+		return -errno;
+	ret = pci_unbind(nl, save->bdf, timeout_ms);
+	if (!ret)
+		ret = pci_probe_with(nl, save->bdf, save->orig_override,
+				     save->orig_driver[0] ? save->orig_driver : NULL, timeout_ms);
+	mnl_socket_close(nl);
+	if (!ret)
+		save->changed = false;
+	return ret;
+}
+
+void pci_driver_bind(const char *bdf, const char *driver, struct pci_binding *save)
+{
+	int ret = __pci_driver_bind(bdf, driver, save, 10000);
+
+	PFNMAP_ASSERT(!ret, "binding %s to %s: %s", bdf, driver, strerror(-ret));
+}
+
+void pci_driver_restore(struct pci_binding *save)
+{
+	int ret = __pci_driver_restore(save, 10000);
+
+	PFNMAP_ASSERT(!ret, "restoring %s to '%s': %s", save->bdf, save->orig_driver, strerror(-ret));
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef PFNMAP_PCI_BIND_H
+#define PFNMAP_PCI_BIND_H
+
+#include <stdbool.h>
+
+#define PCI_BDF_LEN 16
+
+/* What a device was bound to before a test changed it, to put it back. */
+struct pci_binding {
+	char bdf[PCI_BDF_LEN];
+	char orig_driver[64];		/* "" when it had none */
+	char orig_override[64];		/* "" when "(null)" */
+	bool changed;
+};
+
+/* Normalise "bb:dd.f" or "dddd:bb:dd.f" into out; -EINVAL if malformed. */
+int pci_bdf_parse(const char *in, char out[PCI_BDF_LEN]);
+
+/* Fill vendor and device ids from sysfs; -errno (-ENODEV: no such device). */
+int pci_device_ids(const char *bdf, unsigned int *vendor, unsigned int *device);
+
+/* IOMMU group number, -ENOENT when the device has none (no IOMMU). */
+int pci_iommu_group(const char *bdf);
+
+/* Current driver name into buf ("" when unbound); -errno. */
+int pci_driver_get(const char *bdf, char *buf, int len);
+
+/*
+ * Bind bdf to driver through driver_override, waiting (through kobject
+ * uevents) until the bind happened. Records the previous state in save
+ * unless it was already bound to driver. -errno, -ETIMEDOUT.
+ */
+int __pci_driver_bind(const char *bdf, const char *driver, struct pci_binding *save, int timeout_ms);
+void pci_driver_bind(const char *bdf, const char *driver, struct pci_binding *save);
+
+/* Undo __pci_driver_bind(): rebind the original driver and override. */
+int __pci_driver_restore(struct pci_binding *save, int timeout_ms);
+void pci_driver_restore(struct pci_binding *save);
+
+#endif

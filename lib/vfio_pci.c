@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/iommufd.h>
+#include <linux/pci_regs.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "vfio_pci.h"
+#include "util.h"
+
+/* Say which step failed, keep errno as the result. */
+static int vfio_fail(char *why, size_t len, const char *bdf, const char *what)
+{
+	int err = errno;
+
+	snprintf(why, len, "%s: %s: %s", bdf, what, strerror(err));
+	return -err;
+}
+#define VFIO_FAIL(why, len, what) vfio_fail(why, len, dev->bdf, what)
+
+static int vfio_group_attach(struct vfio_pci_device *dev, int group, char *why, size_t len)
+{
+	struct vfio_group_status status = { .argsz = sizeof(status) };
+	struct iommu *iommu = dev->iommu;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/dev/vfio/%d", group);
+	dev->group_fd = open(path, O_RDWR | O_CLOEXEC);
+	if (dev->group_fd < 0) {
+		if (errno == ENOENT) {
+			snprintf(why, len, "no %s (kernel built without CONFIG_VFIO_GROUP?)", path);
+			return -EOPNOTSUPP;
+		}
+		return -errno;
+	}
+	if (ioctl(dev->group_fd, VFIO_GROUP_GET_STATUS, &status))
+		return VFIO_FAIL(why, len, "VFIO_GROUP_GET_STATUS");
+	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
+		snprintf(why, len, "IOMMU group %d is not viable: another device in it is bound to a host driver",
+			 group);
+		return -EOPNOTSUPP;
+	}
+	if (ioctl(dev->group_fd, VFIO_GROUP_SET_CONTAINER, &iommu->container_fd))
+		return VFIO_FAIL(why, len, "VFIO_GROUP_SET_CONTAINER");
+	if (!iommu->iommu_set) {
+		if (ioctl(iommu->container_fd, VFIO_SET_IOMMU, iommu->mode->iommu_type))
+			return VFIO_FAIL(why, len, "VFIO_SET_IOMMU");
+		iommu->iommu_set = true;
+	}
+	dev->fd = ioctl(dev->group_fd, VFIO_GROUP_GET_DEVICE_FD, dev->bdf);
+	return dev->fd < 0 ? VFIO_FAIL(why, len, "VFIO_GROUP_GET_DEVICE_FD") : 0;
+}
+
+static int vfio_cdev_attach(struct vfio_pci_device *dev, char *why, size_t len)
+{
+	struct vfio_device_bind_iommufd bind = {
+		.argsz = sizeof(bind),
+		.iommufd = dev->iommu->iommufd,
+	};
+	struct vfio_device_attach_iommufd_pt attach = {
+		.argsz = sizeof(attach),
+		.pt_id = dev->iommu->ioas_id,
+	};
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", dev->bdf);
+	dir = opendir(path);
+	if (!dir) {
+		snprintf(why, len, "%s has no vfio device cdev (kernel built without CONFIG_VFIO_DEVICE_CDEV)",
+			 dev->bdf);
+		return -EOPNOTSUPP;
+	}
+	path[0] = '\0';
+	while ((de = readdir(dir)))
+		if (!strncmp(de->d_name, "vfio", 4))
+			snprintf(path, sizeof(path), "/dev/vfio/devices/%s", de->d_name);
+	closedir(dir);
+	if (!path[0])
+		return -ENOENT;
+	dev->fd = open(path, O_RDWR | O_CLOEXEC);
+	if (dev->fd < 0)
+		return VFIO_FAIL(why, len, path);
+	if (ioctl(dev->fd, VFIO_DEVICE_BIND_IOMMUFD, &bind))
+		return VFIO_FAIL(why, len, "VFIO_DEVICE_BIND_IOMMUFD");
+	if (ioctl(dev->fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach))
+		return VFIO_FAIL(why, len, "VFIO_DEVICE_ATTACH_IOMMUFD_PT");
+	return 0;
+}
+
+int __vfio_pci_device_open(struct vfio_pci_device *dev, const char *bdf, struct iommu *iommu,
+			   char *why, size_t len)
+{
+	int group, ret, i;
+
+	memset(dev, 0, sizeof(*dev));
+	dev->group_fd = dev->fd = -1;
+	dev->iommu = iommu;
+	snprintf(dev->bdf, sizeof(dev->bdf), "%s", bdf);
+
+	group = pci_iommu_group(bdf);
+	if (group < 0) {
+		snprintf(why, len, "%s has no IOMMU group (IOMMU disabled, or intel_iommu=on missing)", bdf);
+		return -EOPNOTSUPP;
+	}
+	ret = __pci_driver_bind(bdf, "vfio-pci", &dev->binding, 10000);
+	if (ret) {
+		snprintf(why, len, "binding %s to vfio-pci: %s", bdf, strerror(-ret));
+		goto fail;
+	}
+	if (iommu->container_fd >= 0)
+		ret = vfio_group_attach(dev, group, why, len);
+	else
+		ret = vfio_cdev_attach(dev, why, len);
+	if (ret)
+		goto fail;
+
+	for (i = 0; i < VFIO_PCI_NUM_REGIONS; i++) {
+		dev->regions[i] = (struct vfio_region_info){
+			.argsz = sizeof(dev->regions[i]),
+			.index = i,
+		};
+		/* Only VGA devices have the VGA region: EINVAL for the rest. */
+		if (ioctl(dev->fd, VFIO_DEVICE_GET_REGION_INFO, &dev->regions[i]) &&
+		    !(i == VFIO_PCI_VGA_REGION_INDEX && errno == EINVAL)) {
+			ret = VFIO_FAIL(why, len, "VFIO_DEVICE_GET_REGION_INFO");
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	vfio_pci_device_close(dev);
+	return ret;
+}
+
+void vfio_pci_device_close(struct vfio_pci_device *dev)
+{
+	if (dev->fd >= 0)
+		close(dev->fd);
+	if (dev->group_fd >= 0)
+		close(dev->group_fd);
+	dev->fd = dev->group_fd = -1;
+	__pci_driver_restore(&dev->binding, 10000);
+}
+
+int __vfio_pci_config_read(struct vfio_pci_device *dev, unsigned int off, void *buf, size_t len)
+{
+	struct vfio_region_info *r = &dev->regions[VFIO_PCI_CONFIG_REGION_INDEX];
+	ssize_t n = pread(dev->fd, buf, len, r->offset + off);
+
+	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EIO;
+}
+
+int __vfio_pci_config_write(struct vfio_pci_device *dev, unsigned int off, const void *buf, size_t len)
+{
+	struct vfio_region_info *r = &dev->regions[VFIO_PCI_CONFIG_REGION_INDEX];
+	ssize_t n = pwrite(dev->fd, buf, len, r->offset + off);
+
+	return n == (ssize_t)len ? 0 : n < 0 ? -errno : -EIO;
+}
+
+uint16_t vfio_pci_config_readw(struct vfio_pci_device *dev, unsigned int off)
+{
+	uint16_t val;
+
+	PFNMAP_ASSERT_OK(__vfio_pci_config_read(dev, off, &val, sizeof(val)));
+	return val;
+}
+
+void vfio_pci_config_writew(struct vfio_pci_device *dev, unsigned int off, uint16_t val)
+{
+	PFNMAP_ASSERT_OK(__vfio_pci_config_write(dev, off, &val, sizeof(val)));
+}
+
+void vfio_pci_command_set(struct vfio_pci_device *dev, uint16_t set, uint16_t clear)
+{
+	uint16_t cmd = vfio_pci_config_readw(dev, PCI_COMMAND);
+
+	vfio_pci_config_writew(dev, PCI_COMMAND, (cmd & ~clear) | set);
+}
+
+int vfio_pci_largest_bar(struct vfio_pci_device *dev)
+{
+	int i, best = -ENOENT;
+
+	for (i = VFIO_PCI_BAR0_REGION_INDEX; i <= VFIO_PCI_BAR5_REGION_INDEX; i++) {
+		if (!(dev->regions[i].flags & VFIO_REGION_INFO_FLAG_MMAP))
+			continue;
+		if (best < 0 || dev->regions[i].size > dev->regions[best].size)
+			best = i;
+	}
+	return best;
+}
+
+void *__vfio_pci_bar_map(struct vfio_pci_device *dev, int bar, size_t size, size_t align)
+{
+	struct vfio_region_info *r;
+	void *resv, *addr;
+	uintptr_t start;
+
+	if (bar < VFIO_PCI_BAR0_REGION_INDEX || bar > VFIO_PCI_BAR5_REGION_INDEX) {
+		errno = EINVAL;
+		return MAP_FAILED;
+	}
+	r = &dev->regions[bar];
+	if (!(r->flags & VFIO_REGION_INFO_FLAG_MMAP)) {
+		errno = ENODEV;
+		return MAP_FAILED;
+	}
+	if (!size)
+		size = r->size;
+	if (!align)
+		align = SZ_4K;
+	/*
+	 * Reserve address space with room for the alignment, then place the
+	 * mapping over the aligned part. Works for BARs of any size, 2 GiB and
+	 * beyond included.
+	 */
+	resv = mmap(NULL, size + align, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (resv == MAP_FAILED)
+		return MAP_FAILED;
+	start = ALIGN_UP((uintptr_t)resv, align);
+	addr = mmap((void *)start, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		    dev->fd, r->offset);
+	if (addr == MAP_FAILED) {
+		int err = errno;
+
+		munmap(resv, size + align);
+		errno = err;
+		return MAP_FAILED;
+	}
+	if (start > (uintptr_t)resv)
+		munmap(resv, start - (uintptr_t)resv);
+	if ((uintptr_t)resv + size + align > start + size)
+		munmap((void *)(start + size), (uintptr_t)resv + align - start);
+	return addr;
+}
+
+void *vfio_pci_bar_map(struct vfio_pci_device *dev, int bar, size_t size, size_t align)
+{
+	void *addr = __vfio_pci_bar_map(dev, bar, size, align);
+
+	PFNMAP_ASSERT(addr != MAP_FAILED, "mmap of %s BAR%d (size 0x%zx, align 0x%zx): %s",
+		      dev->bdf, bar, size, align, strerror(errno));
+	return addr;
+}
+
+void vfio_pci_bar_unmap(void *addr, size_t size)
+{
+	munmap(addr, size);
+}
+
+int __vfio_pci_msi_set(struct vfio_pci_device *dev, int efd)
+{
+	char buf[sizeof(struct vfio_irq_set) + sizeof(int32_t)];
+	struct vfio_irq_set *set = (void *)buf;
+
+	*set = (struct vfio_irq_set){
+		.argsz = sizeof(buf),
+		.flags = (efd >= 0 ? VFIO_IRQ_SET_DATA_EVENTFD : VFIO_IRQ_SET_DATA_NONE) |
+			 VFIO_IRQ_SET_ACTION_TRIGGER,
+		.index = VFIO_PCI_MSI_IRQ_INDEX,
+		.start = 0,
+		.count = efd >= 0 ? 1 : 0,
+	};
+	if (efd >= 0)
+		memcpy(set->data, &efd, sizeof(int32_t));
+	else
+		set->argsz = sizeof(*set);
+	return ioctl(dev->fd, VFIO_DEVICE_SET_IRQS, set) ? -errno : 0;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef PFNMAP_VFIO_PCI_H
+#define PFNMAP_VFIO_PCI_H
+
+#include <linux/vfio.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "iommu.h"
+#include "pci_bind.h"
+
+struct vfio_pci_device {
+	char bdf[PCI_BDF_LEN];
+	struct iommu *iommu;
+	struct pci_binding binding;
+	int group_fd;
+	int fd;
+	struct vfio_region_info regions[VFIO_PCI_NUM_REGIONS];
+};
+
+/*
+ * Bind bdf to vfio-pci and open it in iommu's mode. -EOPNOTSUPP with why
+ * filled for a missing precondition (no IOMMU group, group not viable, no
+ * cdev), other -errno for failures. On failure the binding is restored.
+ */
+int __vfio_pci_device_open(struct vfio_pci_device *dev, const char *bdf, struct iommu *iommu,
+			   char *why, size_t len);
+/* Close and restore the original driver. */
+void vfio_pci_device_close(struct vfio_pci_device *dev);
+
+int __vfio_pci_config_read(struct vfio_pci_device *dev, unsigned int off, void *buf, size_t len);
+int __vfio_pci_config_write(struct vfio_pci_device *dev, unsigned int off, const void *buf, size_t len);
+uint16_t vfio_pci_config_readw(struct vfio_pci_device *dev, unsigned int off);
+void vfio_pci_config_writew(struct vfio_pci_device *dev, unsigned int off, uint16_t val);
+
+/* Set or clear bits in PCI_COMMAND (memory decode, bus master). */
+void vfio_pci_command_set(struct vfio_pci_device *dev, uint16_t set, uint16_t clear);
+
+/* The largest mmap-able memory BAR, -ENOENT if none. */
+int vfio_pci_largest_bar(struct vfio_pci_device *dev);
+
+/*
+ * mmap size bytes of BAR bar (0: the whole BAR) at a virtual address aligned
+ * to align, so the kernel may install PMD or PUD leaves. MAP_FAILED with
+ * errno set on failure.
+ */
+void *__vfio_pci_bar_map(struct vfio_pci_device *dev, int bar, size_t size, size_t align);
+void *vfio_pci_bar_map(struct vfio_pci_device *dev, int bar, size_t size, size_t align);
+void vfio_pci_bar_unmap(void *addr, size_t size);
+
+/* Route the device's single MSI to eventfd efd (efd < 0: disable). -errno. */
+int __vfio_pci_msi_set(struct vfio_pci_device *dev, int efd);
+
+#endif

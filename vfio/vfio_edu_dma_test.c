@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DMA through the IOMMU with QEMU's edu device, in every IOMMU mode: the
+ * walking skeleton every other test of the suite stands on. If the edu
+ * device cannot move bytes to and from an IOVA here, nothing that checks a
+ * PFNMAP mapping through DMA can be trusted.
+ */
+#include <linux/vfio.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "kselftest_harness.h"
+
+#include "edu.h"
+#include "iommu.h"
+#include "mem.h"
+#include "pfnmap_test.h"
+#include "util.h"
+#include "vfio_pci.h"
+
+/*
+ * Above 4 GiB, so a device limited to 32-bit DMA would fail loudly, and well
+ * inside the 39-bit address width of QEMU's virtual VT-d.
+ */
+#define TEST_IOVA	(1ULL << 32)
+#define TEST_BUF_SIZE	(4 * SZ_2M)
+
+struct edu_ctx {
+	struct kmsg kmsg;
+	struct iommu iommu;
+	struct vfio_pci_device dev;
+	struct edu edu;
+	bool dev_open;
+};
+
+/* Everything an edu test needs, or a reason to skip; ctx is cleaned on failure. */
+static int edu_ctx_open(struct edu_ctx *ctx, const char *mode, char *why, int len)
+{
+	const char *bdf;
+	int ret;
+
+	kmsg_open(&ctx->kmsg);
+	ctx->iommu.container_fd = ctx->iommu.iommufd = -1;
+	bdf = devsel_edu(why, len);
+	if (!bdf)
+		return -EOPNOTSUPP;
+	ret = __iommu_init(&ctx->iommu, mode, why, len);
+	if (ret)
+		return ret;
+	ret = __vfio_pci_device_open(&ctx->dev, bdf, &ctx->iommu, why, len);
+	if (ret)
+		return ret;
+	ctx->dev_open = true;
+	ret = __edu_init(&ctx->edu, &ctx->dev);
+	if (ret)
+		snprintf(why, len, "edu at %s does not respond: %s", bdf, strerror(-ret));
+	return ret;
+}
+
+static void edu_ctx_close(struct edu_ctx *ctx)
+{
+	if (ctx->dev_open) {
+		edu_cleanup(&ctx->edu);
+		vfio_pci_device_close(&ctx->dev);
+		ctx->dev_open = false;
+	}
+	iommu_cleanup(&ctx->iommu);
+}
+
+/* A pattern that differs per byte and per seed, so shifted or stale data shows. */
+static void fill_pattern(uint8_t *p, size_t len, uint32_t seed)
+{
+	uint32_t x = seed * 2654435761u + 1;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		x = x * 1103515245u + 12345u;
+		p[i] = x >> 24;
+	}
+}
+
+/* First differing offset, or -1. */
+static long first_mismatch(const uint8_t *a, const uint8_t *b, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (a[i] != b[i])
+			return i;
+	return -1;
+}
+
+#define SETUP_OR_SKIP(ret, why) do {						\
+	if ((ret) == -EOPNOTSUPP)						\
+		SKIP(return, "%s", why);					\
+	ASSERT_EQ(0, ret) TH_LOG("%s (%s)", why, strerror(-(ret)));		\
+} while (0)
+
+FIXTURE(edu_dma) {
+	struct edu_ctx ctx;
+	struct mem_buf buf;
+};
+
+FIXTURE_VARIANT(edu_dma) {
+	const char *iommu_mode;
+	enum mem_backing backing;
+};
+
+#define EDU_DMA_VARIANT(_mode, _backing)					\
+FIXTURE_VARIANT_ADD(edu_dma, _mode##_##_backing) {				\
+	.iommu_mode = #_mode,							\
+	.backing = _backing,							\
+}
+
+#define EDU_DMA_VARIANTS(_mode)							\
+	EDU_DMA_VARIANT(_mode, MEM_ANON);					\
+	EDU_DMA_VARIANT(_mode, MEM_THP);					\
+	EDU_DMA_VARIANT(_mode, MEM_HUGETLB_2M)
+
+EDU_DMA_VARIANTS(vfio_type1_iommu);
+EDU_DMA_VARIANTS(vfio_type1v2_iommu);
+EDU_DMA_VARIANTS(iommufd_compat_type1);
+EDU_DMA_VARIANTS(iommufd_compat_type1v2);
+EDU_DMA_VARIANTS(iommufd);
+
+FIXTURE_SETUP(edu_dma)
+{
+	char why[256] = "";
+	int ret;
+
+	ret = edu_ctx_open(&self->ctx, variant->iommu_mode, why, sizeof(why));
+	if (!ret)
+		ret = __mem_buf_alloc(&self->buf, variant->backing, TEST_BUF_SIZE, why, sizeof(why));
+	if (!ret) {
+		ret = __iommu_map(&self->ctx.iommu, self->buf.addr, TEST_IOVA, TEST_BUF_SIZE);
+		if (ret)
+			snprintf(why, sizeof(why), "map of %s memory at iova 0x%llx: %s",
+				 mem_backing_name(variant->backing), TEST_IOVA, strerror(-ret));
+	}
+	if (ret) {
+		/* The harness runs no teardown after a failed setup. */
+		mem_buf_free(&self->buf);
+		edu_ctx_close(&self->ctx);
+		SETUP_OR_SKIP(ret, why);
+	}
+}
+
+FIXTURE_TEARDOWN(edu_dma)
+{
+	if (self->buf.addr)
+		__iommu_unmap(&self->ctx.iommu, TEST_IOVA, TEST_BUF_SIZE, NULL);
+	mem_buf_free(&self->buf);
+	edu_ctx_close(&self->ctx);
+	KMSG_CHECK(&self->ctx.kmsg);
+}
+
+/*
+ * Send a pattern RAM -> device, then bring it back device -> RAM at another
+ * place, for transfers of several sizes and alignments, one crossing a 4 KiB
+ * page and one crossing a 2 MiB boundary of the IOVA range.
+ */
+static void edu_roundtrip(struct __test_metadata *_metadata, FIXTURE_DATA(edu_dma) *self)
+{
+	static const struct { uint64_t src, dst; uint32_t buf_off, len; } xfers[] = {
+		{ 0x0,		0x100000,	0,	1 },
+		{ 0x10,		0x100010,	0,	64 },
+		{ 0xf80,	0x101f00,	128,	512 },		/* crosses a page */
+		{ SZ_2M - 1000,	3 * SZ_2M - 8,	7,	2000 },		/* crosses 2 MiB */
+		{ 0x3000,	0x200000,	0,	EDU_BUF_USABLE },
+	};
+	uint8_t *mem = self->buf.addr;
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(xfers); i++) {
+		uint8_t *src = mem + xfers[i].src, *dst = mem + xfers[i].dst;
+		uint32_t len = xfers[i].len;
+		long bad;
+
+		fill_pattern(src, len, i + 1);
+		memset(dst, 0, len);
+		edu_dma(&self->ctx.edu, EDU_RAM_TO_DEVICE, TEST_IOVA + xfers[i].src,
+			xfers[i].buf_off, len);
+		edu_dma(&self->ctx.edu, EDU_DEVICE_TO_RAM, TEST_IOVA + xfers[i].dst,
+			xfers[i].buf_off, len);
+		bad = first_mismatch(src, dst, len);
+		ASSERT_EQ(-1, bad) TH_LOG("transfer %zu (len %u): byte %ld is 0x%02x, sent 0x%02x",
+					  i, len, bad, dst[bad], src[bad]);
+	}
+}
+
+TEST_F(edu_dma, roundtrip_polled)
+{
+	edu_roundtrip(_metadata, self);
+}
+
+TEST_F(edu_dma, roundtrip_msi)
+{
+	int ret = __edu_irq_enable(&self->ctx.edu);
+
+	ASSERT_EQ(0, ret) TH_LOG("enabling MSI: %s", strerror(-ret));
+	edu_roundtrip(_metadata, self);
+}
+
+/*
+ * The IOVA bookkeeping of each mode: what happens after unmap, and the
+ * errors of map and unmap that a VMM relies on.
+ */
+FIXTURE(edu_iova) {
+	struct edu_ctx ctx;
+	struct mem_buf buf;
+	struct iova_range ranges[16];
+	int nr_ranges;
+};
+
+FIXTURE_VARIANT(edu_iova) {
+	const char *iommu_mode;
+	int unmap_unmapped_errno;	/* unmap of a range never mapped */
+};
+
+/*
+ * Type1 reports success with nothing unmapped; iommufd's compat layer keeps
+ * that ABI, its native IOMMU_IOAS_UNMAP says ENOENT.
+ */
+FIXTURE_VARIANT_ADD(edu_iova, vfio_type1_iommu) {
+	.iommu_mode = IOMMU_MODE_VFIO_TYPE1,
+};
+FIXTURE_VARIANT_ADD(edu_iova, vfio_type1v2_iommu) {
+	.iommu_mode = IOMMU_MODE_VFIO_TYPE1V2,
+};
+FIXTURE_VARIANT_ADD(edu_iova, iommufd_compat_type1) {
+	.iommu_mode = IOMMU_MODE_IOMMUFD_COMPAT_TYPE1,
+};
+FIXTURE_VARIANT_ADD(edu_iova, iommufd_compat_type1v2) {
+	.iommu_mode = IOMMU_MODE_IOMMUFD_COMPAT_TYPE1V2,
+};
+FIXTURE_VARIANT_ADD(edu_iova, iommufd) {
+	.iommu_mode = IOMMU_MODE_IOMMUFD,
+	.unmap_unmapped_errno = ENOENT,
+};
+
+FIXTURE_SETUP(edu_iova)
+{
+	char why[256] = "";
+	int ret;
+
+	ret = edu_ctx_open(&self->ctx, variant->iommu_mode, why, sizeof(why));
+	if (!ret)
+		ret = __mem_buf_alloc(&self->buf, MEM_ANON, TEST_BUF_SIZE, why, sizeof(why));
+	if (!ret) {
+		ret = __iommu_iova_ranges(&self->ctx.iommu, self->ranges, ARRAY_LEN(self->ranges));
+		snprintf(why, sizeof(why), "querying the IOVA ranges: %s", strerror(-ret));
+		if (ret > 0) {
+			self->nr_ranges = ret;
+			ret = 0;
+		} else if (ret == 0) {
+			ret = -ENOENT;
+		}
+	}
+	if (ret) {
+		mem_buf_free(&self->buf);
+		edu_ctx_close(&self->ctx);
+		SETUP_OR_SKIP(ret, why);
+	}
+}
+
+FIXTURE_TEARDOWN(edu_iova)
+{
+	uint64_t dummy;
+
+	__iommu_unmap(&self->ctx.iommu, TEST_IOVA, TEST_BUF_SIZE, &dummy);
+	mem_buf_free(&self->buf);
+	edu_ctx_close(&self->ctx);
+	KMSG_CHECK(&self->ctx.kmsg);
+}
+
+/*
+ * After unmap the device must not reach the memory any more: a DMA to the
+ * stale IOVA leaves it untouched, and the IOMMU reports the fault.
+ */
+TEST_F(edu_iova, stale_iova_after_unmap)
+{
+	uint8_t *mem = self->buf.addr, expect[256];
+	char fault_addr[64], line[512];
+	int ret;
+
+	iommu_map(&self->ctx.iommu, mem, TEST_IOVA, TEST_BUF_SIZE);
+
+	/* Prove the path works while mapped, so the negative result means something. */
+	fill_pattern(mem, sizeof(expect), 7);
+	edu_dma(&self->ctx.edu, EDU_RAM_TO_DEVICE, TEST_IOVA, 0, sizeof(expect));
+	memset(mem + SZ_4K, 0, sizeof(expect));
+	edu_dma(&self->ctx.edu, EDU_DEVICE_TO_RAM, TEST_IOVA + SZ_4K, 0, sizeof(expect));
+	ASSERT_EQ(0, memcmp(mem, mem + SZ_4K, sizeof(expect)));
+
+	iommu_unmap(&self->ctx.iommu, TEST_IOVA, TEST_BUF_SIZE);
+	memset(mem + SZ_4K, 0xa5, sizeof(expect));
+	memcpy(expect, mem + SZ_4K, sizeof(expect));
+	edu_dma(&self->ctx.edu, EDU_DEVICE_TO_RAM, TEST_IOVA + SZ_4K, 0, sizeof(expect));
+	ASSERT_EQ(0, memcmp(expect, mem + SZ_4K, sizeof(expect)))
+		TH_LOG("a DMA to an unmapped IOVA reached memory");
+
+	/* DMAR: [DMA Write NO_PASID] Request device [00:03.0] fault addr 0x100001000 ... */
+	snprintf(fault_addr, sizeof(fault_addr), "fault addr 0x%llx",
+		 (unsigned long long)(TEST_IOVA + SZ_4K));
+	ret = kmsg_wait_for(&self->ctx.kmsg, fault_addr, 5000, line, sizeof(line));
+	ASSERT_EQ(0, ret) TH_LOG("no IOMMU fault report with '%s' in the kernel log", fault_addr);
+	TH_LOG("IOMMU reported: %s", line);
+}
+
+TEST_F(edu_iova, map_overlapping)
+{
+	uint8_t *mem = self->buf.addr;
+
+	iommu_map(&self->ctx.iommu, mem, TEST_IOVA, 2 * SZ_2M);
+	/* Same range, a range inside, and one straddling the end. */
+	ASSERT_EQ(-EEXIST, __iommu_map(&self->ctx.iommu, mem, TEST_IOVA, 2 * SZ_2M));
+	ASSERT_EQ(-EEXIST, __iommu_map(&self->ctx.iommu, mem, TEST_IOVA + SZ_2M, SZ_4K));
+	ASSERT_EQ(-EEXIST, __iommu_map(&self->ctx.iommu, mem + SZ_2M, TEST_IOVA + SZ_2M, 2 * SZ_2M));
+	iommu_unmap(&self->ctx.iommu, TEST_IOVA, 2 * SZ_2M);
+}
+
+TEST_F(edu_iova, unmap_never_mapped)
+{
+	uint64_t unmapped = ~0ULL;
+	int ret;
+
+	ret = __iommu_unmap(&self->ctx.iommu, TEST_IOVA, SZ_2M, &unmapped);
+	ASSERT_EQ(-variant->unmap_unmapped_errno, ret) TH_LOG("unmap returned %s", strerror(-ret));
+	ASSERT_EQ(0ULL, (unsigned long long)unmapped);
+}
+
+TEST_F(edu_iova, map_outside_aperture)
+{
+	const struct iova_range *last = &self->ranges[self->nr_ranges - 1];
+	uint64_t beyond = ALIGN_UP(last->last + 1, SZ_2M);
+	int i;
+
+	for (i = 0; i < self->nr_ranges; i++)
+		TH_LOG("usable IOVA range %d: 0x%llx-0x%llx", i,
+		       (unsigned long long)self->ranges[i].start,
+		       (unsigned long long)self->ranges[i].last);
+	if (last->last >= UINT64_MAX - SZ_2M)
+		SKIP(return, "the IOVA space has no end below 2^64");
+	ASSERT_EQ(-EINVAL, __iommu_map(&self->ctx.iommu, self->buf.addr, beyond, SZ_2M));
+	/* A range that starts inside and runs past the end. */
+	ASSERT_EQ(-EINVAL, __iommu_map(&self->ctx.iommu, self->buf.addr, beyond - SZ_2M, 2 * SZ_2M));
+}
+
+PFNMAP_TEST_MAIN

@@ -1,0 +1,110 @@
+# shellcheck shell=bash
+# Fetch Debian packages without touching the host's package state: a private
+# apt configuration per suite (own sources list, lists and cache) that reuses
+# the Debian mirror the host's apt is already configured with.
+# Sourced by the runner scripts; needs $PFNMAP_CACHE.
+
+# Print the URI of the host's Debian archive (kind=main) or security archive
+# (kind=security), as apt itself resolved them.
+debian_mirror()
+{
+	local kind=$1
+	apt-cache policy 2>/dev/null | awk -v kind="$kind" '
+		$2 ~ /^(https?|file):/ && $3 ~ /\/main$/ {
+			suite = $3; sub(/\/main$/, "", suite)
+			if (kind == "security" && suite ~ /-security$/) { print $2; exit }
+			if (kind == "main" && suite !~ /-/ && $2 !~ /security/) { print $2; exit }
+		}'
+}
+
+# The host's release codename (bookworm, trixie, ...).
+debian_codename()
+{
+	. /etc/os-release && echo "${VERSION_CODENAME:?no VERSION_CODENAME in /etc/os-release}"
+}
+
+# debian_apt_setup NAME: create $PFNMAP_CACHE/apt/NAME for one suite set and
+# print the path of its apt.conf. NAME is "sid" or "host".
+debian_apt_setup()
+{
+	local name=$1 dir=$PFNMAP_CACHE/apt/$1 main sec codename
+	main=$(debian_mirror main)
+	if [ -z "$main" ]; then
+		apt-get update -qq >/dev/null 2>&1 || true
+		main=$(debian_mirror main)
+	fi
+	[ -n "$main" ] || { echo "no Debian mirror found in the host's apt sources" >&2; return 1; }
+	mkdir -p "$dir"/lists/partial "$dir"/cache/archives/partial
+	case $name in
+	sid)
+		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $main sid main" ;;
+	host)
+		codename=$(debian_codename)
+		sec=$(debian_mirror security)
+		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $main $codename main"
+		[ -z "$sec" ] || echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $sec $codename-security main" ;;
+	*)
+		echo "unknown apt set $name" >&2; return 1 ;;
+	esac > "$dir/sources.list"
+	cat > "$dir/apt.conf" <<CONF
+Dir::Etc::SourceList "$dir/sources.list";
+Dir::Etc::SourceParts "$dir/none";
+Dir::State::Lists "$dir/lists";
+Dir::State::status "/dev/null";
+Dir::Cache "$dir/cache";
+APT::Architecture "amd64";
+APT::Get::AllowUnauthenticated "false";
+CONF
+	# Refresh at most daily; an old list still serves when the mirror is down.
+	if [ -z "$(find "$dir/lists" -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null)" ]; then
+		APT_CONFIG=$dir/apt.conf apt-get update -qq >/dev/null 2>&1 ||
+			[ -n "$(find "$dir/lists" -maxdepth 1 -name '*Packages*')" ] ||
+			{ echo "apt-get update failed for the $name suite" >&2; return 1; }
+	fi
+	echo "$dir/apt.conf"
+}
+
+# debian_resolve CONF PKG: follow a metapackage to the versioned package it
+# depends on (linux-image-amd64 -> linux-image-7.2.13+deb14-amd64) and print
+# "name version".
+debian_resolve()
+{
+	local conf=$1 pkg=$2 dep
+	dep=$(APT_CONFIG=$conf apt-cache show --no-all-versions "$pkg" 2>/dev/null |
+		sed -n 's/^Depends: //p' | tr ',' '\n' |
+		sed -n 's/^ *\(linux-\(image\|source\)-[0-9][^ ]*\).*/\1/p' | head -n1)
+	[ -n "$dep" ] || dep=$pkg
+	APT_CONFIG=$conf apt-cache show --no-all-versions "$dep" 2>/dev/null |
+		awk -v p="$dep" '/^Version:/ { print p, $2; exit }'
+}
+
+# debian_parts CONF PKG: PKG and the packages that newer Debian kernels split
+# their payload into (linux-binary-*, linux-modules-*).
+debian_parts()
+{
+	local conf=$1 pkg=$2
+	echo "$pkg"
+	APT_CONFIG=$conf apt-cache show --no-all-versions "$pkg" 2>/dev/null |
+		sed -n 's/^Depends: //p' | tr ',' '\n' |
+		sed -n 's/^ *\(linux-\(binary\|modules\)-[0-9][^ ]*\).*/\1/p'
+}
+
+# debian_fetch CONF DEST PKG...: download the packages and unpack them into
+# DEST (once). apt-get download runs as _apt where it can, so the download
+# directory must be theirs to write.
+debian_fetch()
+{
+	local conf=$1 dest=$2 tmp deb rc=0
+	shift 2
+	[ -e "$dest/.unpacked" ] && return 0
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/pfnmap-dl.XXXXXX")
+	chown _apt "$tmp" 2>/dev/null || true
+	(cd "$tmp" && APT_CONFIG=$conf apt-get download -qq "$@" >/dev/null 2>&1) ||
+		{ rm -rf "$tmp"; echo "apt-get download $* failed" >&2; return 1; }
+	rm -rf "$dest" && mkdir -p "$dest"
+	for deb in "$tmp"/*.deb; do
+		dpkg-deb -x "$deb" "$dest" || rc=1
+	done
+	rm -rf "$tmp"
+	[ $rc = 0 ] && touch "$dest/.unpacked"
+}

@@ -1,0 +1,224 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run the suite in a QEMU VM: q35 with a virtual Intel IOMMU, an edu device
+# (the DMA engine) and an ivshmem-plain device whose 2 GiB BAR2 is large
+# enough for PUD leaves. Streams KTAP with a progress line per test program;
+# restarts the VM after a kernel crash so the remaining programs still run.
+#
+# usage: run_tests.sh --vm [--kernel SPEC] [--modules DIR] [--expect FILE]
+#                          [--out DIR] [TEST...]
+#   SPEC: debian-sid (default), debian-6.12, or a bzImage path
+#
+# Exit: 0 no test failed; 1 a test failed, the kernel crashed or the VM hung;
+#       2 bad usage; 4 a missing precondition (QEMU, edu device).
+
+set -u
+SUITE=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export PFNMAP_CACHE=${PFNMAP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pfnmap}
+# shellcheck source=vm/kernel.sh
+. "$SUITE/vm/kernel.sh"
+# shellcheck source=vm/initramfs.sh
+. "$SUITE/vm/initramfs.sh"
+# shellcheck source=vm/expect.sh
+. "$SUITE/vm/expect.sh"
+
+die() { echo "run_tests.sh --vm: $2" >&2; exit "$1"; }
+note() { echo "[vm] $*" >&2; }
+
+spec=debian-sid modules= expect= out= tests=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel)  [ $# -ge 2 ] || die 2 "--kernel needs a SPEC"; spec=$2; shift 2 ;;
+	--modules) [ $# -ge 2 ] || die 2 "--modules needs a directory"; modules=$2; shift 2 ;;
+	--expect)  [ $# -ge 2 ] || die 2 "--expect needs a file"; expect=$2; shift 2 ;;
+	--out)     [ $# -ge 2 ] || die 2 "--out needs a directory"; out=$2; shift 2 ;;
+	-*)        die 2 "unknown option $1" ;;
+	*)         tests+=("$1"); shift ;;
+	esac
+done
+[ -z "$expect" ] || [ -f "$expect" ] || die 2 "no expectations file $expect"
+
+QEMU=${QEMU:-qemu-system-x86_64}
+command -v "$QEMU" >/dev/null || die 4 "$QEMU not found: run 'make setup' (installs qemu-system-x86)"
+"$QEMU" -device help 2>/dev/null | grep -q '"edu"' ||
+	die 4 "$QEMU has no edu device: run 'make setup' (Debian's qemu-system-x86 has it)"
+[ -x /bin/busybox ] && file_is_static=$(ldd /bin/busybox 2>&1 | grep -c 'not a dynamic') &&
+	[ "$file_is_static" = 1 ] || die 4 "no static /bin/busybox: run 'make setup' (installs busybox-static)"
+
+kernel_resolve "$spec" "$modules" || die $? "cannot use kernel '$spec'"
+
+make -s -C "$SUITE" all >/dev/null || die 1 "build failed: run 'make' to see why"
+mapfile -t programs < <("$SUITE/run_tests.sh" --list)
+[ ${#programs[@]} -gt 0 ] || die 1 "no test programs built"
+if [ ${#tests[@]} -gt 0 ]; then
+	sel=()
+	for t in "${tests[@]}"; do
+		found=0
+		for p in "${programs[@]}"; do
+			if [ "$t" = "${p##*/}" ] || [ "$t" = "${p%%/*}" ] || [ "$t" = "$p" ]; then
+				sel+=("$p"); found=1
+			fi
+		done
+		[ $found = 1 ] || die 2 "no test program '$t' (see ./run_tests.sh --list)"
+	done
+	programs=("${sel[@]}")
+fi
+
+timeout=$(sed -n 's/^timeout=//p' "$SUITE/settings")
+timeout=${timeout:-300}
+out=${out:-$SUITE/output/$(echo "$KERNEL_RELEASE" | tr -c 'A-Za-z0-9.+_\n-' _)}
+rm -rf "$out" && mkdir -p "$out"
+initrd=$out/initramfs.gz
+initramfs_build "$initrd" "$SUITE" "$KERNEL_MODROOT" "$KERNEL_RELEASE" || die 1 "building the initramfs failed"
+
+# KVM only where it really runs a guest: /dev/kvm can open and still fail at
+# the first instruction it cannot emulate. The probe boots the kernel without
+# a root file system; reaching the "no root" panic means KVM works. Cached
+# per host kernel.
+kvm_probe()
+{
+	local cache=$PFNMAP_CACHE/kvm-probe.$(uname -r) log
+	[ -f "$cache" ] && { cat "$cache"; return; }
+	log=$(mktemp)
+	if [ -w /dev/kvm ] && timeout 15 "$QEMU" -accel kvm -cpu host -M q35 -display none -nodefaults \
+		-no-reboot -m 256 -kernel "$KERNEL_IMAGE" -append "panic=-1 console=ttyS0" \
+		-serial "file:$log" >/dev/null 2>&1 && grep -q 'Kernel panic' "$log"; then
+		echo kvm > "$cache"
+	else
+		echo tcg > "$cache"
+	fi
+	rm -f "$log"
+	cat "$cache"
+}
+if [ "$(kvm_probe)" = kvm ]; then
+	accel=kvm cpu=host
+else
+	accel="tcg,thread=multi" cpu=max
+fi
+
+note "kernel $KERNEL_LABEL, accel ${accel%%,*}, output in $out"
+
+# One VM boot running PROGRAMS; sets vm_status to done, crash, hang or
+# qemu, and appends the guest's KTAP to $out/ktap.log via its serial port.
+boot_vm()
+{
+	local run=$1; shift
+	local list; list=$(IFS=,; echo "$*")
+	local console=$out/console.$run.log ktap=$out/guest.$run.ktap
+	: > "$ktap"
+	"$QEMU" -accel "$accel" -cpu "$cpu" -m 4G -smp 2 \
+		-M q35,kernel-irqchip=split -device intel-iommu,intremap=on,caching-mode=on \
+		-kernel "$KERNEL_IMAGE" -initrd "$initrd" \
+		-append "console=ttyS0 intel_iommu=on iommu=nopt panic=-1 oops=panic_on_warn=0 loglevel=4 pfnmap.tests=$list" \
+		-display none -monitor none -no-reboot -nic none \
+		-serial "file:$console" -chardev "file,id=ktap,path=$ktap" -serial chardev:ktap \
+		-device edu,dma_mask=0xffffffffffffffff \
+		-object memory-backend-ram,id=ivshmem,size=2G -device ivshmem-plain,memdev=ivshmem \
+		</dev/null >"$out/qemu.$run.log" 2>&1 &
+	local qpid=$! line last now started crash_at=0 current=""
+	started=$(date +%s); last=$started
+	vm_status=qemu vm_current="" vm_crash=""
+	exec 3< <(tail -n +1 -F --pid=$qpid "$ktap" 2>/dev/null)
+	while :; do
+		if IFS= read -r -t 2 line <&3; then
+			line=${line%$'\r'}
+			last=$(date +%s)
+			case $line in
+			"PFNMAP-DONE rc="*) vm_status=done; break ;;
+			"# selftests: pfnmap/"*) current=${line#\# selftests: pfnmap/}; current=${current/: //}
+				vm_current=$current; prog_start=$last; npass=0 nfail=0 nskip=0 ;;
+			"# ok "*"# SKIP"*) nskip=$((nskip + 1)) ;;
+			"# ok "*) npass=$((npass + 1)) ;;
+			"# not ok "*) nfail=$((nfail + 1)) ;;
+			"ok "*|"not ok "*)
+				note "${current##*/}: ${line%% *}$( [ "${line#not}" != "$line" ] && echo " (not ok)") —" \
+				     "$npass passed, $nfail failed, $nskip skipped in $(( last - prog_start ))s"
+				vm_current="" ;;
+			esac
+			echo "$line" >> "$out/ktap.log"
+			echo "$line"
+			continue
+		fi
+		now=$(date +%s)
+		if ! kill -0 $qpid 2>/dev/null; then
+			# Drain what the guest wrote before QEMU went away.
+			while IFS= read -r -t 1 line <&3; do
+				line=${line%$'\r'}; echo "$line" >> "$out/ktap.log"; echo "$line"
+				[ "${line#PFNMAP-DONE}" != "$line" ] && vm_status=done
+			done
+			break
+		fi
+		if grep -q -m1 -E 'Kernel panic|Oops|BUG:|general protection fault|kernel BUG at' "$console" 2>/dev/null; then
+			[ $crash_at = 0 ] && crash_at=$now && note "kernel crash on the console during ${vm_current:-boot}"
+			# Give the running program a moment to report; the kernel is not trusted after.
+			if [ $((now - crash_at)) -ge 15 ] || grep -q 'Kernel panic' "$console"; then
+				vm_status=crash; break
+			fi
+		fi
+		if [ $((now - last)) -gt $((timeout + 60)) ] || { [ $last = "$started" ] && [ $((now - started)) -gt 300 ]; }; then
+			vm_status=hang; break
+		fi
+	done
+	exec 3<&-
+	if kill -0 $qpid 2>/dev/null; then
+		kill $qpid 2>/dev/null; sleep 1; kill -9 $qpid 2>/dev/null
+	fi
+	wait $qpid 2>/dev/null
+	vm_crash=$(grep -E -A25 'Kernel panic|Oops|BUG:|general protection fault|kernel BUG at|blocked for more than|soft lockup' "$console" 2>/dev/null | head -n 40)
+}
+
+: > "$out/ktap.log"
+remaining=("${programs[@]}")
+run=0 host_failed=()
+while [ ${#remaining[@]} -gt 0 ]; do
+	run=$((run + 1))
+	boot_vm $run "${remaining[@]}"
+	done_now=$(grep -E '^(ok|not ok) [0-9]+ selftests: pfnmap/' "$out/guest.$run.ktap" | tr -d '\r' |
+		sed -E 's/^(ok|not ok) [0-9]+ selftests: pfnmap\/([a-z]+): ([A-Za-z0-9_]+).*/\2\/\3/')
+	next=()
+	for p in "${remaining[@]}"; do
+		grep -qx "$p" <<<"$done_now" || next+=("$p")
+	done
+	case $vm_status in
+	done) [ ${#next[@]} -eq 0 ] || { note "the VM finished without running: ${next[*]}"; host_failed+=("${next[@]}"); }
+	      break ;;
+	crash|hang|qemu)
+		what=${vm_current:-${next[0]:-}}
+		case $vm_status in
+		crash) why="the kernel crashed" ;;
+		hang)  why="the VM stopped responding (no output for over $((timeout + 60))s)" ;;
+		qemu)  why="QEMU exited: $(tail -n 3 "$out/qemu.$run.log" | tr '\n' ' ')" ;;
+		esac
+		note "$why during ${what:-boot}"
+		[ -n "$vm_crash" ] && { echo "$vm_crash" | sed 's/^/[console] /' >&2; }
+		[ -z "$vm_crash" ] && [ "$vm_status" = hang ] && tail -n 15 "$out/console.$run.log" | sed 's/^/[console] /' >&2
+		if [ -z "$what" ]; then host_failed+=("${next[@]}"); break; fi
+		host_failed+=("$what")
+		echo "$what|$why" >> "$out/crashes"
+		{ [ -n "$vm_crash" ] && echo "$vm_crash"; } > "$out/crash.${what//\//_}.txt"
+		rest=()
+		for p in "${next[@]}"; do [ "$p" = "$what" ] || rest+=("$p"); done
+		next=("${rest[@]}")
+		[ $run -lt 20 ] || { note "giving up after $run VM boots"; host_failed+=("${next[@]}"); break; }
+		[ ${#next[@]} -gt 0 ] && note "restarting the VM for: ${next[*]}" ;;
+	esac
+	remaining=("${next[@]}")
+done
+
+# One KTAP document for the whole run, numbered across VM boots.
+results_ktap "$out" "${programs[@]}" > "$out/results.ktap"
+for p in "${host_failed[@]}"; do echo "$p" >> "$out/host_failed"; done
+summary=$(ktap_summary "$out/results.ktap")
+echo "$summary"
+rc=0
+grep -qE '^not ok ' "$out/results.ktap" && rc=1
+
+if [ -z "$expect" ]; then
+	expect=$(expect_pick "$SUITE/vm/expect" "$spec" "$KERNEL_RELEASE")
+fi
+expect_report "$out/results.ktap" "$expect" "$KERNEL_RELEASE" > "$out/expectations.txt"
+expect_rc=$?
+cat "$out/expectations.txt"
+echo $expect_rc > "$out/expect_rc"
+exit $rc
