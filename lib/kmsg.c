@@ -96,7 +96,8 @@ int kmsg_scan_bad(struct kmsg *k, char *report, size_t len)
 		if (report) {
 			size_t used = strlen(report);
 
-			snprintf(report + used, len - used, "%s\n", msg);
+			/* KTAP diagnostic lines, so the report nests in the test's output. */
+			snprintf(report + used, len - used, "#   %s\n", msg);
 		}
 	}
 	return bad;

@@ -140,6 +140,23 @@ fail:
 	return ret;
 }
 
+int __vfio_pci_device_open_any(struct vfio_pci_device *dev, const char *bdf, struct iommu *iommu,
+			       char *why, size_t len)
+{
+	static const char *const modes[] = { IOMMU_MODE_VFIO_TYPE1V2, IOMMU_MODE_IOMMUFD };
+	int ret = -EOPNOTSUPP;
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(modes) && ret == -EOPNOTSUPP; i++) {
+		ret = __iommu_init(iommu, modes[i], why, len);
+		if (!ret)
+			ret = __vfio_pci_device_open(dev, bdf, iommu, why, len);
+		if (ret)
+			iommu_cleanup(iommu);
+	}
+	return ret;
+}
+
 void vfio_pci_device_close(struct vfio_pci_device *dev)
 {
 	if (dev->fd >= 0)
@@ -201,6 +218,12 @@ int vfio_pci_largest_bar(struct vfio_pci_device *dev)
 
 void *__vfio_pci_bar_map(struct vfio_pci_device *dev, int bar, size_t size, size_t align)
 {
+	return __vfio_pci_bar_map_skewed(dev, bar, size, align, 0);
+}
+
+void *__vfio_pci_bar_map_skewed(struct vfio_pci_device *dev, int bar, size_t size, size_t align,
+				size_t skew)
+{
 	struct vfio_region_info *r;
 	void *resv, *addr;
 	uintptr_t start;
@@ -223,23 +246,23 @@ void *__vfio_pci_bar_map(struct vfio_pci_device *dev, int bar, size_t size, size
 	 * mapping over the aligned part. Works for BARs of any size, 2 GiB and
 	 * beyond included.
 	 */
-	resv = mmap(NULL, size + align, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	resv = mmap(NULL, size + align + skew, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (resv == MAP_FAILED)
 		return MAP_FAILED;
-	start = ALIGN_UP((uintptr_t)resv, align);
+	start = ALIGN_UP((uintptr_t)resv, align) + skew;
 	addr = mmap((void *)start, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
 		    dev->fd, r->offset);
 	if (addr == MAP_FAILED) {
 		int err = errno;
 
-		munmap(resv, size + align);
+		munmap(resv, size + align + skew);
 		errno = err;
 		return MAP_FAILED;
 	}
 	if (start > (uintptr_t)resv)
 		munmap(resv, start - (uintptr_t)resv);
-	if ((uintptr_t)resv + size + align > start + size)
-		munmap((void *)(start + size), (uintptr_t)resv + align - start);
+	if ((uintptr_t)resv + size + align + skew > start + size)
+		munmap((void *)(start + size), (uintptr_t)resv + align + skew - start);
 	return addr;
 }
 

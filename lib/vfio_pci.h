@@ -25,6 +25,12 @@ struct vfio_pci_device {
  */
 int __vfio_pci_device_open(struct vfio_pci_device *dev, const char *bdf, struct iommu *iommu,
 			   char *why, size_t len);
+/*
+ * For tests that need the BAR, not a particular IOMMU mode: open bdf in the
+ * first mode the running kernel has (type1v2, then iommufd).
+ */
+int __vfio_pci_device_open_any(struct vfio_pci_device *dev, const char *bdf, struct iommu *iommu,
+			       char *why, size_t len);
 /* Close and restore the original driver. */
 void vfio_pci_device_close(struct vfio_pci_device *dev);
 
@@ -45,6 +51,9 @@ int vfio_pci_largest_bar(struct vfio_pci_device *dev);
  * errno set on failure.
  */
 void *__vfio_pci_bar_map(struct vfio_pci_device *dev, int bar, size_t size, size_t align);
+/* The same, placed skew bytes past an align boundary: no leaf larger than skew fits. */
+void *__vfio_pci_bar_map_skewed(struct vfio_pci_device *dev, int bar, size_t size, size_t align,
+				size_t skew);
 void *vfio_pci_bar_map(struct vfio_pci_device *dev, int bar, size_t size, size_t align);
 void vfio_pci_bar_unmap(void *addr, size_t size);
 

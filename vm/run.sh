@@ -46,7 +46,12 @@ command -v "$QEMU" >/dev/null || die 4 "$QEMU not found: run 'make setup' (insta
 [ -x /bin/busybox ] && file_is_static=$(ldd /bin/busybox 2>&1 | grep -c 'not a dynamic') &&
 	[ "$file_is_static" = 1 ] || die 4 "no static /bin/busybox: run 'make setup' (installs busybox-static)"
 
-kernel_resolve "$spec" "$modules" || die $? "cannot use kernel '$spec'"
+kerr=$(mktemp)
+kernel_resolve "$spec" "$modules" 2>"$kerr"
+krc=$?
+[ $krc = 0 ] || { why=$(tail -n1 "$kerr"); rm -f "$kerr"; die $krc "${why:-cannot use kernel '$spec'}"; }
+grep -v '^$' "$kerr" | sed 's/^/[vm] /' >&2
+rm -f "$kerr"
 
 make -s -C "$SUITE" all >/dev/null || die 1 "build failed: run 'make' to see why"
 mapfile -t programs < <("$SUITE/run_tests.sh" --list)

@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A page walk of /proc/PID/{numa_maps,smaps,smaps_rollup,pagemap} splits a
+ * huge PFNMAP leaf of a BAR mapping while the owner refaults it at once.
+ * Without 3b89863c3fa4 ("mm/pagewalk: fix race between concurrent split and
+ * refault") the walker descends into the refaulted PUD leaf as if it were a
+ * PMD table: it oopses holding the owner's mmap lock, and every later /proc
+ * read of the owner hangs.
+ *
+ * The owner of the mapping (the target) and the walkers are processes of
+ * their own: the test process never touches the target's mm, so it can
+ * still time out a hung read, report, and end.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#include "iommu.h"
+#include "pfnmap_test.h"
+#include "race.h"
+#include "util.h"
+#include "vfio_pci.h"
+
+#define HUNG_READ_MS	10000	/* a walk of 1 GiB takes well under a second */
+#define PROBE_READ_MS	5000
+#define REAP_MS		3000
+#define REFAULTERS	2
+
+enum leaf { LEAF_PTE, LEAF_PMD, LEAF_PUD };
+static const char *const leaf_names[] = { "PTE (4 KiB)", "PMD (2 MiB)", "PUD (1 GiB)" };
+
+FIXTURE(walk_race) {
+	struct kmsg kmsg;
+	struct iommu iommu;
+	struct vfio_pci_device dev;
+	bool dev_open;
+	int bar;
+	struct race_shared *rs;
+	pid_t target;
+	int report[2];		/* target -> test: the leaf it measured */
+	bool stuck;		/* a process holding the BAR could not be reaped */
+};
+
+FIXTURE_VARIANT(walk_race) {
+	enum leaf leaf;
+	size_t size;
+	size_t align;
+	size_t skew;		/* offset from align: rules out larger leaves */
+};
+
+FIXTURE_VARIANT_ADD(walk_race, pud_1g) {
+	.leaf = LEAF_PUD, .size = SZ_1G, .align = SZ_1G,
+};
+FIXTURE_VARIANT_ADD(walk_race, pmd_2m) {
+	.leaf = LEAF_PMD, .size = SZ_1G - SZ_2M, .align = SZ_1G, .skew = SZ_2M,
+};
+FIXTURE_VARIANT_ADD(walk_race, pte_4k) {
+	.leaf = LEAF_PTE, .size = 64 * SZ_2M, .align = SZ_2M, .skew = SZ_4K,
+};
+
+FIXTURE_SETUP(walk_race)
+{
+	char why[256] = "";
+	const char *bdf;
+	int ret;
+
+	kmsg_open(&self->kmsg);
+	self->iommu.container_fd = self->iommu.iommufd = -1;
+	self->target = -1;
+	self->rs = race_shared_alloc();
+	ASSERT_NE(NULL, self->rs);
+
+	bdf = devsel_bar(why, sizeof(why));
+	if (!bdf)
+		SKIP(return, "%s", why);
+	ret = __vfio_pci_device_open_any(&self->dev, bdf, &self->iommu, why, sizeof(why));
+	if (ret == -EOPNOTSUPP)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, ret) TH_LOG("%s", why);
+	self->dev_open = true;
+	self->bar = vfio_pci_largest_bar(&self->dev);
+	if (self->bar < 0 || self->dev.regions[self->bar].size < variant->size + variant->skew) {
+		vfio_pci_device_close(&self->dev);
+		self->dev_open = false;
+		SKIP(return, "%s has no mmap-able BAR of %zu MiB", bdf,
+		     (variant->size + variant->skew) >> 20);
+	}
+	ASSERT_EQ(0, pipe(self->report));
+}
+
+FIXTURE_TEARDOWN(walk_race)
+{
+	int i;
+
+	if (self->rs) {
+		self->rs->stop = 1;
+		for (i = 0; i < self->rs->nr_walkers; i++)
+			if (race_kill_reap(self->rs->walkers[i].pid, REAP_MS))
+				self->stuck = true;
+	}
+	if (race_kill_reap(self->target, REAP_MS))
+		self->stuck = true;
+	if (self->dev_open && !self->stuck)
+		vfio_pci_device_close(&self->dev);
+	else if (self->stuck)
+		TH_LOG("%s stays bound to vfio-pci: a process mapping its BAR is stuck in the kernel",
+		       self->dev.bdf);
+	iommu_cleanup(&self->iommu);
+	KMSG_CHECK(&self->kmsg);
+}
+
+static volatile uint8_t *target_region;
+
+static void *refaulter(void *arg)
+{
+	struct race_shared *rs = arg;
+	size_t off, size = rs->region_end - rs->region_start;
+
+	while (!rs->stop) {
+		for (off = 0; off < size; off += SZ_2M)
+			(void)target_region[off];
+		__atomic_fetch_add(&rs->refaults, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static long minflt_self(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_minflt;
+}
+
+/*
+ * The target: map the BAR, measure which leaf the kernel installs, report
+ * it, then refault whatever the walkers split until told to stop.
+ */
+static void target_main(FIXTURE_DATA(walk_race) *self, const FIXTURE_VARIANT(walk_race) *variant)
+{
+	long f0, faults_2m, faults_4k;
+	pthread_t threads[REFAULTERS];
+	size_t off;
+	void *addr;
+	int i;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	addr = __vfio_pci_bar_map_skewed(&self->dev, self->bar, variant->size, variant->align,
+					 variant->skew);
+	if (addr == MAP_FAILED) {
+		dprintf(self->report[1], "mmap %s\n", strerror(errno));
+		_exit(1);
+	}
+	target_region = addr;
+
+	/* One byte per 2 MiB: 1 fault per GiB with PUD leaves, one per 2 MiB below. */
+	f0 = minflt_self();
+	for (off = 0; off < variant->size; off += SZ_2M)
+		(void)target_region[off];
+	faults_2m = minflt_self() - f0;
+	/* Every 4 KiB of the second 2 MiB: no new fault unless PTEs. */
+	f0 = minflt_self();
+	for (off = SZ_2M; off < 2 * SZ_2M; off += SZ_4K)
+		(void)target_region[off];
+	faults_4k = minflt_self() - f0;
+	dprintf(self->report[1], "faults %ld %ld\n", faults_2m, faults_4k);
+
+	self->rs->region_start = (uintptr_t)addr;
+	self->rs->region_end = (uintptr_t)addr + variant->size;
+	for (i = 0; i < REFAULTERS; i++)
+		pthread_create(&threads[i], NULL, refaulter, self->rs);
+	for (i = 0; i < REFAULTERS; i++)
+		pthread_join(threads[i], NULL);
+	_exit(0);
+}
+
+static enum leaf leaf_measured(long faults_2m, long faults_4k, size_t size)
+{
+	if (faults_4k > 0)
+		return LEAF_PTE;
+	if ((size_t)faults_2m <= size / SZ_1G + 1 && size >= SZ_1G)
+		return LEAF_PUD;
+	return LEAF_PMD;
+}
+
+/* Has walker w been inside one read for too long? */
+static bool walker_hung(struct walker_state *w)
+{
+	uint64_t t = w->read_started_ns;
+
+	return t && now_ns() - t > (uint64_t)HUNG_READ_MS * 1000000;
+}
+
+TEST_F_TIMEOUT(walk_race, walk_vs_refault, 3600)
+{
+	struct race_shared *rs = self->rs;
+	long faults_2m = -1, faults_4k = -1, target_faults;
+	char line[128] = "", report[4096], wchan[64];
+	uint64_t start, end, walks[WALK_NR_KINDS] = { 0 };
+	int i, failures = 0, status;
+	FILE *in;
+
+	self->target = fork();
+	ASSERT_LE(0, self->target);
+	if (self->target == 0)
+		target_main(self, variant);
+
+	close(self->report[1]);
+	in = fdopen(self->report[0], "r");
+	if (!in || !fgets(line, sizeof(line), in) ||
+	    sscanf(line, "faults %ld %ld", &faults_2m, &faults_4k) != 2)
+		ASSERT_TRUE(false) TH_LOG("target could not map the BAR: %s", line);
+	fclose(in);
+	TH_LOG("%s BAR%d: %zu MiB mapped %zu MiB-aligned + %zu KiB: %ld faults for one touch per 2 MiB, %ld for every 4 KiB of 2 MiB: %s leaves",
+	       self->dev.bdf, self->bar, variant->size >> 20, variant->align >> 20, variant->skew >> 10,
+	       faults_2m, faults_4k, leaf_names[leaf_measured(faults_2m, faults_4k, variant->size)]);
+	if (leaf_measured(faults_2m, faults_4k, variant->size) != variant->leaf)
+		SKIP(return, "wanted %s leaves, the kernel installed %s",
+		     leaf_names[variant->leaf],
+		     leaf_names[leaf_measured(faults_2m, faults_4k, variant->size)]);
+
+	for (i = 0; i < race_params.walkers; i++)
+		ASSERT_EQ(0, race_walker_start(rs, self->target, i % WALK_NR_KINDS));
+
+	start = now_ns();
+	end = start + (uint64_t)race_params.duration_s * 1000000000ULL;
+	while (now_ns() < end && !failures) {
+		usleep(20000);
+		if (kmsg_scan_bad(&self->kmsg, report, sizeof(report))) {
+			TH_LOG("the kernel logged during the race:\n%s", report);
+			failures++;
+		}
+		for (i = 0; i < rs->nr_walkers; i++) {
+			struct walker_state *w = &rs->walkers[i];
+
+			if (waitpid(w->pid, &status, WNOHANG) == w->pid) {
+				if (WIFSIGNALED(status))
+					TH_LOG("walker of /proc/%d/%s was killed by signal %d after %llu walks",
+					       self->target, walk_kind_name(w->kind), WTERMSIG(status),
+					       (unsigned long long)w->walks);
+				else
+					TH_LOG("walker of /proc/%d/%s stopped: %s",
+					       self->target, walk_kind_name(w->kind), strerror(w->error));
+				w->pid = -1;
+				failures++;
+			} else if (walker_hung(w)) {
+				race_wchan(w->pid, wchan, sizeof(wchan));
+				TH_LOG("a read of /proc/%d/%s has not returned for %d s (waiting in %s)",
+				       self->target, walk_kind_name(w->kind), HUNG_READ_MS / 1000, wchan);
+				failures++;
+			}
+		}
+		if (waitpid(self->target, &status, WNOHANG) == self->target) {
+			TH_LOG("the target died (%s %d)", WIFSIGNALED(status) ? "signal" : "exit",
+			       WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+			self->target = -1;
+			failures++;
+		}
+	}
+	rs->stop = 1;
+	end = now_ns();
+
+	/* A walker that died in the kernel may still hold the mmap lock: look once more. */
+	if (self->target > 0 && race_probe_read(self->target, "numa_maps", PROBE_READ_MS) == -ETIMEDOUT) {
+		TH_LOG("a fresh read of /proc/%d/numa_maps did not return within %d s: its mmap lock is held",
+		       self->target, PROBE_READ_MS / 1000);
+		failures++;
+	}
+	target_faults = self->target > 0 ? race_minflt(self->target) : -1;
+	for (i = 0; i < rs->nr_walkers; i++)
+		walks[rs->walkers[i].kind] += rs->walkers[i].walks;
+	ksft_print_msg("race: %.1f of %d s, %d walkers, %d refaulters, %s leaves: walks numa_maps=%llu smaps=%llu smaps_rollup=%llu pagemap=%llu, refault rounds=%llu, target minor faults=%ld, failures=%d\n",
+		       (end - start) / 1e9, race_params.duration_s, rs->nr_walkers, REFAULTERS, leaf_names[variant->leaf],
+		       (unsigned long long)walks[WALK_NUMA_MAPS], (unsigned long long)walks[WALK_SMAPS],
+		       (unsigned long long)walks[WALK_SMAPS_ROLLUP], (unsigned long long)walks[WALK_PAGEMAP],
+		       (unsigned long long)rs->refaults, target_faults, failures);
+	ASSERT_EQ(0, failures);
+	/* A race that never ran proves nothing. */
+	ASSERT_LT(0ULL, (unsigned long long)walks[WALK_NUMA_MAPS]);
+	ASSERT_LT(0ULL, (unsigned long long)rs->refaults);
+}
+
+int main(int argc, char **argv)
+{
+	devsel_parse(&argc, argv);
+	race_parse_args(&argc, argv);
+	return test_harness_run(argc, argv);
+}
