@@ -121,7 +121,7 @@ boot_vm()
 		-device edu,dma_mask=0xffffffffffffffff \
 		-object memory-backend-ram,id=ivshmem,size=2G -device ivshmem-plain,memdev=ivshmem \
 		</dev/null >"$out/qemu.$run.log" 2>&1 &
-	local qpid=$! line last now started crash_at=0 current=""
+	local qpid=$! line last now started crash_at=0 crash_prog="" current=""
 	started=$(date +%s); last=$started
 	vm_status=qemu vm_current="" vm_crash=""
 	exec 3< <(tail -n +1 -F --pid=$qpid "$ktap" 2>/dev/null)
@@ -155,7 +155,9 @@ boot_vm()
 			break
 		fi
 		if grep -q -m1 -E 'Kernel panic|Oops|BUG:|general protection fault|kernel BUG at' "$console" 2>/dev/null; then
-			[ $crash_at = 0 ] && crash_at=$now && note "kernel crash on the console during ${vm_current:-boot}"
+			# Blame the program running when the crash appeared, not a later one.
+			[ $crash_at = 0 ] && crash_at=$now && crash_prog=$vm_current &&
+				note "kernel crash on the console during ${vm_current:-boot}"
 			# Give the running program a moment to report; the kernel is not trusted after.
 			if [ $((now - crash_at)) -ge 15 ] || grep -q 'Kernel panic' "$console"; then
 				vm_status=crash; break
@@ -166,6 +168,7 @@ boot_vm()
 		fi
 	done
 	exec 3<&-
+	[ "$vm_status" = crash ] && [ -n "$crash_prog" ] && vm_current=$crash_prog
 	if kill -0 $qpid 2>/dev/null; then
 		kill $qpid 2>/dev/null; sleep 1; kill -9 $qpid 2>/dev/null
 	fi
