@@ -48,20 +48,30 @@ void devsel_parse(int *argc, char **argv)
 	*argc = out;
 }
 
-const char *devsel_edu(char *why, int len)
+/* The device named for a role (or for any role), if it exists. */
+static const char *devsel_pick(const char *role_bdf, const char *how, char *why, int len,
+			       unsigned int *vendor, unsigned int *device)
 {
-	const char *bdf = edu_bdf[0] ? edu_bdf : any_bdf[0] ? any_bdf : NULL;
-	unsigned int vendor, device;
+	const char *bdf = role_bdf[0] ? role_bdf : any_bdf[0] ? any_bdf : NULL;
 
 	if (!bdf) {
-		snprintf(why, len, "no edu device named (--edu=BDF or PFNMAP_EDU_BDF)");
+		snprintf(why, len, "no %s", how);
 		return NULL;
 	}
-	if (pci_device_ids(bdf, &vendor, &device)) {
+	if (pci_device_ids(bdf, vendor, device)) {
 		snprintf(why, len, "no PCI device %s", bdf);
 		return NULL;
 	}
-	if (vendor != EDU_VENDOR_ID || device != EDU_DEVICE_ID) {
+	return bdf;
+}
+
+const char *devsel_edu(char *why, int len)
+{
+	unsigned int vendor, device;
+	const char *bdf = devsel_pick(edu_bdf, "edu device named (--edu=BDF or PFNMAP_EDU_BDF)",
+				      why, len, &vendor, &device);
+
+	if (bdf && (vendor != EDU_VENDOR_ID || device != EDU_DEVICE_ID)) {
 		snprintf(why, len, "%s is %04x:%04x, not an edu device (1234:11e8)", bdf, vendor, device);
 		return NULL;
 	}
@@ -70,16 +80,8 @@ const char *devsel_edu(char *why, int len)
 
 const char *devsel_bar(char *why, int len)
 {
-	const char *bdf = bar_bdf[0] ? bar_bdf : any_bdf[0] ? any_bdf : NULL;
 	unsigned int vendor, device;
 
-	if (!bdf) {
-		snprintf(why, len, "no BAR device named (--bar=BDF or PFNMAP_BAR_BDF)");
-		return NULL;
-	}
-	if (pci_device_ids(bdf, &vendor, &device)) {
-		snprintf(why, len, "no PCI device %s", bdf);
-		return NULL;
-	}
-	return bdf;
+	return devsel_pick(bar_bdf, "BAR device named (--bar=BDF or PFNMAP_BAR_BDF)",
+			   why, len, &vendor, &device);
 }

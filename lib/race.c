@@ -12,11 +12,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "kmsg.h"
 #include "race.h"
 #include "util.h"
 
 struct race_params race_params = {
-	.duration_s = 10,
+	.duration_s = 20,	/* the known-bad kernels fail within 9 s (README) */
 	.walkers = WALK_NR_KINDS,	/* one of each kind */
 };
 
@@ -253,4 +254,87 @@ void race_wchan(pid_t pid, char *buf, int len)
 	snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
 	if (sysfs_read(path, buf, len))
 		snprintf(buf, len, "?");
+}
+
+#define PROBE_READ_MS 5000
+
+static bool walker_hung(struct walker_state *w, int hung_ms)
+{
+	uint64_t t = w->read_started_ns;
+
+	return t && now_ns() - t > (uint64_t)hung_ms * 1000000;
+}
+
+int race_monitor(struct race_shared *rs, struct kmsg *k, pid_t *target, uint64_t duration_ns,
+		 int hung_ms, uint64_t *elapsed_ns)
+{
+	uint64_t start = now_ns(), end = start + duration_ns;
+	char report[4096], wchan[64];
+	int i, failures = 0, status;
+
+	while (now_ns() < end && !failures) {
+		usleep(20000);
+		if (kmsg_scan_bad(k, report, sizeof(report))) {
+			fprintf(stderr, "# the kernel logged during the race:\n%s", report);
+			failures++;
+		}
+		for (i = 0; i < rs->nr_walkers; i++) {
+			struct walker_state *w = &rs->walkers[i];
+
+			if (w->pid <= 0)
+				continue;
+			if (waitpid(w->pid, &status, WNOHANG) == w->pid) {
+				if (WIFSIGNALED(status))
+					fprintf(stderr, "# walker of /proc/%d/%s was killed by signal %d after %llu walks\n",
+						*target, walk_kind_name(w->kind), WTERMSIG(status),
+						(unsigned long long)w->walks);
+				else
+					fprintf(stderr, "# walker of /proc/%d/%s stopped: %s\n",
+						*target, walk_kind_name(w->kind), strerror(w->error));
+				w->pid = -1;
+				failures++;
+			} else if (walker_hung(w, hung_ms)) {
+				race_wchan(w->pid, wchan, sizeof(wchan));
+				fprintf(stderr, "# a read of /proc/%d/%s has not returned for %d s (waiting in %s)\n",
+					*target, walk_kind_name(w->kind), hung_ms / 1000, wchan);
+				failures++;
+			}
+		}
+		if (*target > 0 && waitpid(*target, &status, WNOHANG) == *target) {
+			fprintf(stderr, "# the target died (%s %d)\n", WIFSIGNALED(status) ? "signal" : "exit",
+				WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+			*target = -1;
+			failures++;
+		}
+	}
+	rs->stop = 1;
+	*elapsed_ns = now_ns() - start;
+
+	/* A walker that died in the kernel may still hold the mmap lock: look once more. */
+	if (*target > 0 && race_probe_read(*target, "numa_maps", PROBE_READ_MS) == -ETIMEDOUT) {
+		fprintf(stderr, "# a fresh read of /proc/%d/numa_maps did not return within %d s: its mmap lock is held\n",
+			*target, PROBE_READ_MS / 1000);
+		failures++;
+	}
+	return failures;
+}
+
+uint64_t race_walks(struct race_shared *rs, enum walk_kind kind)
+{
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i < rs->nr_walkers; i++)
+		if (rs->walkers[i].kind == kind)
+			n += rs->walkers[i].walks;
+	return n;
+}
+
+void race_walks_summary(struct race_shared *rs, char *buf, int len)
+{
+	snprintf(buf, len, "numa_maps=%llu smaps=%llu smaps_rollup=%llu pagemap=%llu",
+		 (unsigned long long)race_walks(rs, WALK_NUMA_MAPS),
+		 (unsigned long long)race_walks(rs, WALK_SMAPS),
+		 (unsigned long long)race_walks(rs, WALK_SMAPS_ROLLUP),
+		 (unsigned long long)race_walks(rs, WALK_PAGEMAP));
 }

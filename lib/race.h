@@ -36,7 +36,7 @@ struct walker_state {
 /* Shared (MAP_SHARED) between the test, its target and its walkers. */
 struct race_shared {
 	volatile int stop;
-	volatile uint64_t refaults;		/* touch rounds by the target */
+	volatile uint64_t refaults;		/* refault sweeps by the target */
 	volatile uint64_t region_start;		/* what the pagemap walkers read */
 	volatile uint64_t region_end;
 	struct walker_state walkers[RACE_MAX_WALKERS];
@@ -69,6 +69,23 @@ int race_kill_reap(pid_t pid, int timeout_ms);
  * 0, -ETIMEDOUT (the read hangs; the child is left behind), or -errno.
  */
 int race_probe_read(pid_t pid, const char *file, int timeout_ms);
+
+/*
+ * Watch a race for duration_ns (or until the first failure): the kernel log
+ * (Oops, BUG, WARNING, lockups, stalls), walkers that die or whose read does
+ * not return within hung_ms, and the target dying (*target is set to -1 once
+ * reaped). Each failure is printed as a KTAP diagnostic. Sets rs->stop, then
+ * checks that a fresh read of /proc/TARGET/numa_maps returns. Returns the
+ * number of failures; *elapsed_ns is how long the race ran.
+ */
+struct kmsg;
+int race_monitor(struct race_shared *rs, struct kmsg *k, pid_t *target, uint64_t duration_ns,
+		 int hung_ms, uint64_t *elapsed_ns);
+
+/* Completed walks of one kind, over all walkers. */
+uint64_t race_walks(struct race_shared *rs, enum walk_kind kind);
+/* "numa_maps=N smaps=N smaps_rollup=N pagemap=N" */
+void race_walks_summary(struct race_shared *rs, char *buf, int len);
 
 /* Minor faults of a process so far (/proc/pid/stat), or -1. */
 long race_minflt(pid_t pid);

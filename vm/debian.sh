@@ -78,6 +78,15 @@ debian_resolve()
 		awk -v p="$dep" '/^Version:/ { print p, $2; exit }'
 }
 
+# debian_pick SET META: set DEB_CONF, DEB_NAME and DEB_VERSION for the
+# versioned package META resolves to in the apt set SET.
+debian_pick()
+{
+	DEB_CONF=$(debian_apt_setup "$1") || return 1
+	read -r DEB_NAME DEB_VERSION < <(debian_resolve "$DEB_CONF" "$2")
+	[ -n "$DEB_NAME" ] || { echo "no package $2 in the $1 suite" >&2; return 1; }
+}
+
 # debian_parts CONF PKG: PKG and the packages that newer Debian kernels split
 # their payload into (linux-binary-*, linux-modules-*).
 debian_parts()

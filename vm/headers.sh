@@ -24,10 +24,9 @@ headers_sanitize()
 # the source package (linux-source, linux-source-6.12).
 headers_fetch()
 {
-	local set=${1:-sid} meta=${2:-linux-source} conf name version dest tmp top
-	conf=$(debian_apt_setup "$set") || return 1
-	read -r name version < <(debian_resolve "$conf" "$meta")
-	[ -n "$name" ] || { echo "no package $meta in the $set suite" >&2; return 1; }
+	local dest tmp top
+	debian_pick "${1:-sid}" "${2:-linux-source}" || return 1
+	local conf=$DEB_CONF name=$DEB_NAME version=$DEB_VERSION
 	dest=$PFNMAP_CACHE/ksrc/${name}_$version
 	if [ ! -e "$dest/.done" ]; then
 		echo "fetching $name $version for its headers ..." >&2

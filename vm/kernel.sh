@@ -9,10 +9,9 @@
 
 kernel_debian()
 {
-	local set=$1 meta=$2 conf name version dest
-	conf=$(debian_apt_setup "$set") || return 1
-	read -r name version < <(debian_resolve "$conf" "$meta")
-	[ -n "$name" ] || { echo "no package $meta in the $set suite" >&2; return 1; }
+	local dest
+	debian_pick "$1" "$2" || return 1
+	local conf=$DEB_CONF name=$DEB_NAME version=$DEB_VERSION
 	dest=$PFNMAP_CACHE/kernels/${name}_$version
 	if [ ! -e "$dest/.unpacked" ]; then
 		echo "fetching $name $version ..." >&2
