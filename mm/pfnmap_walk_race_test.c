@@ -31,7 +31,14 @@
 
 #define HUNG_READ_MS	10000	/* a walk of 1 GiB takes well under a second */
 #define REAP_MS		3000
-#define REFAULTERS	2
+/*
+ * The walker loses only if it is preempted between zapping the leaf and
+ * looking at the entry again, and a refaulter runs then: more refaulters
+ * than vCPUs, and several mappings of the BAR (several leaves to split per
+ * walk), make that likelier.
+ */
+#define REFAULTERS	4
+#define COPIES		4
 
 enum leaf { LEAF_PTE, LEAF_PMD, LEAF_PUD };
 static const char *const leaf_names[] = { "PTE (4 KiB)", "PMD (2 MiB)", "PUD (1 GiB)" };
@@ -116,21 +123,19 @@ FIXTURE_TEARDOWN(walk_race)
 	KMSG_CHECK(&self->kmsg);
 }
 
-static volatile uint8_t *target_region;
+static volatile uint8_t *target_region[COPIES];
 
-/*
- * Sweep the region one touch per 2 MiB: whatever a walker zapped is
- * refaulted within one sweep. (Measured: this catches the page-walk bug
- * sooner than hammering a single address, median 1.9 s against 5.4 s.)
- */
+/* Sweep the mappings one touch per 2 MiB: whatever a walker zapped comes back within a sweep. */
 static void *refaulter(void *arg)
 {
 	struct race_shared *rs = arg;
 	size_t off, size = rs->region_end - rs->region_start;
+	int c;
 
 	while (!rs->stop) {
-		for (off = 0; off < size; off += SZ_2M)
-			(void)target_region[off];
+		for (c = 0; c < COPIES; c++)
+			for (off = 0; off < size; off += SZ_2M)
+				(void)target_region[c][off];
 		__atomic_fetch_add(&rs->refaults, 1, __ATOMIC_RELAXED);
 	}
 	return NULL;
@@ -157,23 +162,26 @@ static void target_main(FIXTURE_DATA(walk_race) *self, const FIXTURE_VARIANT(wal
 	int i;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	addr = __vfio_pci_bar_map_skewed(&self->dev, self->bar, variant->size, variant->align,
-					 variant->skew);
-	if (addr == MAP_FAILED) {
-		dprintf(self->report[1], "mmap %s\n", strerror(errno));
-		_exit(1);
+	for (i = 0; i < COPIES; i++) {
+		addr = __vfio_pci_bar_map_skewed(&self->dev, self->bar, variant->size, variant->align,
+						 variant->skew);
+		if (addr == MAP_FAILED) {
+			dprintf(self->report[1], "mmap %s\n", strerror(errno));
+			_exit(1);
+		}
+		target_region[i] = addr;
 	}
-	target_region = addr;
+	addr = (void *)target_region[0];
 
 	/* One byte per 2 MiB: 1 fault per GiB with PUD leaves, one per 2 MiB below. */
 	f0 = minflt_self();
 	for (off = 0; off < variant->size; off += SZ_2M)
-		(void)target_region[off];
+		(void)target_region[0][off];
 	faults_2m = minflt_self() - f0;
 	/* Every 4 KiB of the second 2 MiB: no new fault unless PTEs. */
 	f0 = minflt_self();
 	for (off = SZ_2M; off < 2 * SZ_2M; off += SZ_4K)
-		(void)target_region[off];
+		(void)target_region[0][off];
 	faults_4k = minflt_self() - f0;
 	dprintf(self->report[1], "faults %ld %ld\n", faults_2m, faults_4k);
 
@@ -215,8 +223,8 @@ TEST_F_TIMEOUT(walk_race, walk_vs_refault, 3600)
 	    sscanf(line, "faults %ld %ld", &faults_2m, &faults_4k) != 2)
 		ASSERT_TRUE(false) TH_LOG("target could not map the BAR: %s", line);
 	fclose(in);
-	TH_LOG("%s BAR%d: %zu MiB mapped %zu MiB-aligned + %zu KiB: %ld faults for one touch per 2 MiB, %ld for every 4 KiB of 2 MiB: %s leaves",
-	       self->dev.bdf, self->bar, variant->size >> 20, variant->align >> 20, variant->skew >> 10,
+	TH_LOG("%s BAR%d: %zu MiB mapped %d times, %zu MiB-aligned + %zu KiB: %ld faults for one touch per 2 MiB, %ld for every 4 KiB of 2 MiB: %s leaves",
+	       self->dev.bdf, self->bar, variant->size >> 20, COPIES, variant->align >> 20, variant->skew >> 10,
 	       faults_2m, faults_4k, leaf_names[leaf_measured(faults_2m, faults_4k, variant->size)]);
 	if (leaf_measured(faults_2m, faults_4k, variant->size) != variant->leaf)
 		SKIP(return, "wanted %s leaves, the kernel installed %s",
