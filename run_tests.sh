@@ -11,6 +11,8 @@
 #   ./run_tests.sh --list              the test programs
 #
 # TEST is a program name (vfio_edu_dma_test) or a sub-collection (vfio, mm).
+# PFNMAP_TEST_ARGS is passed to every program (harness filters such as
+# -vpud_1g, race options such as --duration=30).
 # POSIX sh: the VM runs it under busybox.
 
 cd "$(dirname "$0")" || exit 2
@@ -26,10 +28,11 @@ case ${1:-} in
 --vm)	shift; exec bash vm/run.sh "$@" ;;
 --list)	list_programs; exit 0 ;;
 -h|--help)
-	sed -n '3,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	sed -n '3,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 -*)	echo "run_tests.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
 esac
 
+PFNMAP_TEST_ARGS=${PFNMAP_TEST_ARGS:-}
 timeout=$(sed -n 's/^timeout=//p' settings 2>/dev/null)
 timeout=${timeout:-300}
 
@@ -69,7 +72,8 @@ for p in "$@"; do
 	echo "# $title"
 	# The program's exit code travels through a file: the pipe eats it.
 	rcfile="$counts.rc"
-	{ timeout "$timeout" "./$p" 2>&1; echo $? > "$rcfile"; } | while IFS= read -r line; do
+	# shellcheck disable=SC2086
+	{ timeout "$timeout" "./$p" $PFNMAP_TEST_ARGS 2>&1; echo $? > "$rcfile"; } | while IFS= read -r line; do
 		echo "# $line"
 		case $line in
 		"ok "*"# SKIP"*) echo s >> "$counts" ;;

@@ -7,7 +7,7 @@
 # restarts the VM after a kernel crash so the remaining programs still run.
 #
 # usage: run_tests.sh --vm [--kernel SPEC] [--modules DIR] [--expect FILE]
-#                          [--out DIR] [TEST...]
+#                          [--out DIR] [--env NAME=VALUE]... [TEST...]
 #   SPEC: debian-sid (default), debian-6.12, or a bzImage path
 #
 # Exit: 0 no test failed; 1 a test failed, the kernel crashed or the VM hung;
@@ -26,13 +26,16 @@ export PFNMAP_CACHE=${PFNMAP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pfnmap}
 die() { echo "run_tests.sh --vm: $2" >&2; exit "$1"; }
 note() { echo "[vm] $*" >&2; }
 
-spec=debian-sid modules= expect= out= tests=()
+spec=debian-sid modules= expect= out= tests=() guest_env=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel)  [ $# -ge 2 ] || die 2 "--kernel needs a SPEC"; spec=$2; shift 2 ;;
 	--modules) [ $# -ge 2 ] || die 2 "--modules needs a directory"; modules=$2; shift 2 ;;
 	--expect)  [ $# -ge 2 ] || die 2 "--expect needs a file"; expect=$2; shift 2 ;;
 	--out)     [ $# -ge 2 ] || die 2 "--out needs a directory"; out=$2; shift 2 ;;
+	--env)     [ $# -ge 2 ] && [[ $2 =~ ^[A-Z_][A-Z0-9_]*=[^\ ,]*$ ]] ||
+			die 2 "--env needs NAME=VALUE (no spaces or commas in VALUE)"
+		   guest_env+=("$2"); shift 2 ;;
 	-*)        die 2 "unknown option $1" ;;
 	*)         tests+=("$1"); shift ;;
 	esac
@@ -110,12 +113,13 @@ boot_vm()
 {
 	local run=$1; shift
 	local list; list=$(IFS=,; echo "$*")
+	local env; env=$(IFS=,; echo "${guest_env[*]}")
 	local console=$out/console.$run.log ktap=$out/guest.$run.ktap
 	: > "$ktap"
 	"$QEMU" -accel "$accel" -cpu "$cpu" -m 4G -smp 2 \
 		-M q35,kernel-irqchip=split -device intel-iommu,intremap=on,caching-mode=on \
 		-kernel "$KERNEL_IMAGE" -initrd "$initrd" \
-		-append "console=ttyS0 intel_iommu=on iommu=nopt panic=-1 oops=panic_on_warn=0 loglevel=4 pfnmap.tests=$list" \
+		-append "console=ttyS0 intel_iommu=on iommu=nopt panic=-1 loglevel=4 pfnmap.tests=$list${env:+ pfnmap.env=$env}" \
 		-display none -monitor none -no-reboot -nic none \
 		-serial "file:$console" -chardev "file,id=ktap,path=$ktap" -serial chardev:ktap \
 		-device edu,dma_mask=0xffffffffffffffff \
