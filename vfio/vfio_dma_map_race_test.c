@@ -205,14 +205,14 @@ struct target_ctx {
 	bool verify;
 };
 
-/* One map of the whole BAR mapping at iova: counts, and judges the errno. */
-static int map_once(struct target_ctx *t, uint64_t iova)
+/* One map of len bytes of the BAR mapping from off at iova: counts, and judges the errno. */
+static int map_once(struct target_ctx *t, uint64_t iova, size_t off, size_t len)
 {
 	struct map_stats *st = t->self->st;
 	int ret, err;
 
 	__atomic_fetch_add(&st->attempts, 1, __ATOMIC_RELAXED);
-	ret = __iommu_map(&t->self->iommu, (void *)t->bar, iova, t->self->map_size);
+	ret = __iommu_map(&t->self->iommu, (void *)(t->bar + off), iova, len);
 	err = -ret;
 	if (err >= 0 && err < MAX_ERRNO)
 		__atomic_fetch_add(&st->by_errno[err], 1, __ATOMIC_RELAXED);
@@ -224,12 +224,11 @@ static int map_once(struct target_ctx *t, uint64_t iova)
 	return ret;
 }
 
-static void unmap_once(struct target_ctx *t, uint64_t iova)
+static void unmap_once(struct target_ctx *t, uint64_t iova, size_t len)
 {
 	uint64_t unmapped = 0;
 
-	if (__iommu_unmap(&t->self->iommu, iova, t->self->map_size, &unmapped) ||
-	    unmapped != t->self->map_size) {
+	if (__iommu_unmap(&t->self->iommu, iova, len, &unmapped) || unmapped != len) {
 		__atomic_fetch_add(&t->self->st->unmap_failures, 1, __ATOMIC_RELAXED);
 		record_failure(t->self->st, "dma_unmap FAILED iova=0x%llx: unmapped 0x%llx",
 			       (unsigned long long)iova, (unsigned long long)unmapped);
@@ -291,20 +290,30 @@ static void *refaulter(void *arg)
 	return NULL;
 }
 
+/*
+ * The zap window is one follow_pfnmap_start() of the leaf, whatever the
+ * length of the map: map 2 MiB pieces of the huge-mapped BAR, as fast as
+ * the IOMMU takes them, for many windows per second.
+ */
 static void *hammer(void *arg)
 {
 	struct target_ctx *t = arg;
+	size_t len = t->self->map_size < SZ_2M ? t->self->map_size : SZ_2M;
+	size_t n = t->self->map_size / len, off;
+	uint64_t k;
 
-	while (!t->self->rs->stop)
-		if (!map_once(t, IOVA_BAR2))
-			unmap_once(t, IOVA_BAR2);
+	for (k = 0; !t->self->rs->stop; k++) {
+		off = (k * 7919 % n) * len;
+		if (!map_once(t, IOVA_BAR2 + off, off, len))
+			unmap_once(t, IOVA_BAR2 + off, len);
+	}
 	return NULL;
 }
 
 /*
  * The process whose mm is walked: map the BAR, time one uncontended map,
- * then map and unmap in a loop (verifying each map when it can) with a
- * refaulter and an unverified hammer beside it.
+ * then map and unmap all of it in a loop (verifying each map when it can)
+ * with a refaulter and an unverified hammer of 2 MiB maps beside it.
  */
 static void target_main(struct target_ctx *t, bool verify)
 {
@@ -342,19 +351,19 @@ static void target_main(struct target_ctx *t, bool verify)
 	t->pattern = verify ? ram.addr : NULL;
 
 	t0 = now_ns();
-	if (!map_once(t, IOVA_BAR))
-		unmap_once(t, IOVA_BAR);
+	if (!map_once(t, IOVA_BAR, 0, self->map_size))
+		unmap_once(t, IOVA_BAR, self->map_size);
 	self->st->uncontended_ns = now_ns() - t0;
 	self->st->ready = 1;
 
 	pthread_create(&threads[0], NULL, refaulter, t);
 	pthread_create(&threads[1], NULL, hammer, t);
 	for (k = 0; !self->rs->stop; k++) {
-		if (map_once(t, IOVA_BAR))
+		if (map_once(t, IOVA_BAR, 0, self->map_size))
 			continue;
 		if (t->verify)
 			verify_once(t, k);
-		unmap_once(t, IOVA_BAR);
+		unmap_once(t, IOVA_BAR, self->map_size);
 	}
 	pthread_join(threads[0], NULL);
 	pthread_join(threads[1], NULL);
