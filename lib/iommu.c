@@ -144,6 +144,29 @@ int __iommu_map(struct iommu *iommu, void *vaddr, uint64_t iova, uint64_t size)
 	}
 }
 
+int __iommu_map_file(struct iommu *iommu, int fd, uint64_t start, uint64_t iova, uint64_t len)
+{
+#ifdef IOMMU_IOAS_MAP_FILE
+	struct iommu_ioas_map_file map = {
+		.size = sizeof(map),
+		.flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE |
+			 IOMMU_IOAS_MAP_WRITEABLE,
+		.ioas_id = iommu->ioas_id,
+		.fd = fd,
+		.start = start,
+		.length = len,
+		.iova = iova,
+	};
+
+	if (iommu->iommufd < 0)
+		return -EOPNOTSUPP;
+	return ioctl(iommu->iommufd, IOMMU_IOAS_MAP_FILE, &map) ? -errno : 0;
+#else
+	(void)iommu; (void)fd; (void)start; (void)iova; (void)len;
+	return -EOPNOTSUPP;
+#endif
+}
+
 int __iommu_unmap(struct iommu *iommu, uint64_t iova, uint64_t size, uint64_t *unmapped)
 {
 	int ret;

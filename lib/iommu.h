@@ -52,6 +52,13 @@ int __iommu_unmap(struct iommu *iommu, uint64_t iova, uint64_t size, uint64_t *u
 void iommu_map(struct iommu *iommu, void *vaddr, uint64_t iova, uint64_t size);
 void iommu_unmap(struct iommu *iommu, uint64_t iova, uint64_t size);
 
+/*
+ * IOMMU_IOAS_MAP_FILE (iommufd mode only): map len bytes of file fd from
+ * start at iova. -EOPNOTSUPP when built against headers without it or not
+ * in iommufd mode, -ENOTTY when the running kernel lacks it, else -errno.
+ */
+int __iommu_map_file(struct iommu *iommu, int fd, uint64_t start, uint64_t iova, uint64_t len);
+
 /* The usable IOVA ranges (needs a device attached); count or -errno. */
 int __iommu_iova_ranges(struct iommu *iommu, struct iova_range *ranges, int max);
 

@@ -30,8 +30,11 @@ for i in $(seq 1 "$runs"); do
 		detected=$((detected + 1)); times+=("$t"); verdict="caught after ${t}s"
 	elif grep -q 'the kernel crashed during' "$out/$i.log"; then
 		detected=$((detected + 1)); verdict="kernel crashed (no race report)"
-	elif [ -z "$block" ]; then
-		verdict="did not run: $(grep -m1 -E "run_tests.sh|\[vm\] .*(crash|QEMU|responding)" "$out/$i.log")"
+	elif [ -z "$block" ] || ! grep -q "ok [0-9]* selftests: pfnmap/" "$out/$i.log"; then
+		# Keep what happened: it is worth a look.
+		keep=${PFNMAP_BENCH_KEEP:-$SUITE/output/bench-odd}/run-$(date +%s)-$i
+		mkdir -p "$keep" && cp -r "$out/$i" "$out/$i.log" "$keep/"
+		verdict="did not finish: $(grep -m1 -E "run_tests.sh|\[vm\] .*(crash|QEMU|responding)" "$out/$i.log") (kept in $keep)"
 	else
 		verdict="passed"
 	fi

@@ -130,8 +130,12 @@ FIXTURE_SETUP(dma_map_race)
 	if (!ret && edu_bdf) {
 		ret = __vfio_pci_device_open(&self->edu_dev, edu_bdf, &self->iommu, why, sizeof(why));
 		self->edu_open = !ret;
-		if (!ret)
+		if (!ret) {
 			ret = __edu_init(&self->edu, &self->edu_dev);
+			if (ret)
+				snprintf(why, sizeof(why), "edu at %s does not respond: %s", edu_bdf,
+					 strerror(-ret));
+		}
 	}
 	if (!ret && bar_bdf) {
 		ret = __vfio_pci_device_open(&self->bar_dev, bar_bdf, &self->iommu, why, sizeof(why));

@@ -107,6 +107,8 @@ fi
 
 note "kernel $KERNEL_LABEL, accel ${accel%%,*}, output in $out"
 
+CRASH_RE='Kernel panic|Oops|BUG:|general protection fault|kernel BUG at'
+
 # One VM boot running PROGRAMS; sets vm_status to done, crash, hang or
 # qemu, and appends the guest's KTAP to $out/ktap.log via its serial port.
 boot_vm()
@@ -141,8 +143,8 @@ boot_vm()
 			"# ok "*) npass=$((npass + 1)) ;;
 			"# not ok "*) nfail=$((nfail + 1)) ;;
 			"ok "*|"not ok "*)
-				note "${current##*/}: ${line%% *}$( [ "${line#not}" != "$line" ] && echo " (not ok)") —" \
-				     "$npass passed, $nfail failed, $nskip skipped in $(( last - prog_start ))s"
+				verdict=ok; [ "${line#not ok}" != "$line" ] && verdict="NOT OK"
+				note "${current##*/}: $verdict — $npass passed, $nfail failed, $nskip skipped in $(( last - prog_start ))s"
 				vm_current="" ;;
 			esac
 			echo "$line" >> "$out/ktap.log"
@@ -156,9 +158,14 @@ boot_vm()
 				line=${line%$'\r'}; echo "$line" >> "$out/ktap.log"; echo "$line"
 				[ "${line#PFNMAP-DONE}" != "$line" ] && vm_status=done
 			done
+			# A panic with -no-reboot ends QEMU before we poll the console again.
+			if [ "$vm_status" != done ] && grep -q -E "$CRASH_RE" "$console" 2>/dev/null; then
+				vm_status=crash
+				[ -n "$crash_prog" ] || crash_prog=$vm_current
+			fi
 			break
 		fi
-		if grep -q -m1 -E 'Kernel panic|Oops|BUG:|general protection fault|kernel BUG at' "$console" 2>/dev/null; then
+		if grep -q -m1 -E "$CRASH_RE" "$console" 2>/dev/null; then
 			# Blame the program running when the crash appeared, not a later one.
 			[ $crash_at = 0 ] && crash_at=$now && crash_prog=$vm_current &&
 				note "kernel crash on the console during ${vm_current:-boot}"
