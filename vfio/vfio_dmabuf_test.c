@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VFIO DMA-BUF export of BAR ranges (seed 004, export since 6.19): what may
+ * be exported and what must be refused, that the buffer outlives the device
+ * fd it came from, and that iommufd imports it (IOMMU_IOAS_MAP_FILE) so a
+ * device's DMA to that IOVA lands in the BAR.
+ */
+#include <fcntl.h>
+#include <linux/vfio.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#include "dmabuf.h"
+#include "edu.h"
+#include "iommu.h"
+#include "mem.h"
+#include "pfnmap_test.h"
+#include "util.h"
+#include "vfio_pci.h"
+
+FIXTURE(dmabuf_export) {
+	struct kmsg kmsg;
+	struct iommu iommu;
+	struct vfio_pci_device dev;
+	bool dev_open;
+	int bar;
+	uint64_t bar_size;
+};
+
+FIXTURE_SETUP(dmabuf_export)
+{
+	char why[256] = "";
+	const char *bdf;
+	int ret;
+
+	kmsg_open(&self->kmsg);
+	self->iommu.container_fd = self->iommu.iommufd = -1;
+	bdf = devsel_bar(why, sizeof(why));
+	if (!bdf)
+		SKIP(return, "%s", why);
+	ret = __vfio_pci_device_open_any(&self->dev, bdf, &self->iommu, why, sizeof(why));
+	if (ret == -EOPNOTSUPP)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, ret) TH_LOG("%s", why);
+	self->dev_open = true;
+	self->bar = vfio_pci_largest_bar(&self->dev);
+	ret = vfio_pci_dmabuf_probe(&self->dev, why, sizeof(why));
+	if (!ret && (self->bar < 0 || self->dev.regions[self->bar].size < 4 * SZ_2M)) {
+		snprintf(why, sizeof(why), "%s has no mmap-able BAR of 8 MiB", bdf);
+		ret = -EOPNOTSUPP;
+	}
+	if (ret) {
+		vfio_pci_device_close(&self->dev);
+		self->dev_open = false;
+		iommu_cleanup(&self->iommu);
+		SKIP(return, "%s", why);
+	}
+	self->bar_size = self->dev.regions[self->bar].size;
+}
+
+FIXTURE_TEARDOWN(dmabuf_export)
+{
+	if (self->dev_open)
+		vfio_pci_device_close(&self->dev);
+	iommu_cleanup(&self->iommu);
+	KMSG_CHECK(&self->kmsg);
+}
+
+TEST_F(dmabuf_export, one_range)
+{
+	struct dmabuf_range r = { .offset = SZ_2M, .length = SZ_2M };
+	int fd = __vfio_pci_dmabuf_export(&self->dev, self->bar, 0, &r, 1);
+
+	ASSERT_LE(0, fd) TH_LOG("export of BAR%d [2 MiB, 4 MiB): %s", self->bar, strerror(-fd));
+	ASSERT_EQ((long long)SZ_2M, fdinfo_size(fd));
+	close(fd);
+}
+
+TEST_F(dmabuf_export, several_ranges)
+{
+	struct dmabuf_range r[] = {
+		{ .offset = 0, .length = SZ_4K },
+		{ .offset = SZ_2M, .length = SZ_2M },
+		{ .offset = self->bar_size - SZ_4K, .length = SZ_4K },
+	};
+	int fd = __vfio_pci_dmabuf_export(&self->dev, self->bar, 0, r, ARRAY_LEN(r));
+
+	ASSERT_LE(0, fd) TH_LOG("export of three ranges of BAR%d: %s", self->bar, strerror(-fd));
+	ASSERT_EQ((long long)(SZ_2M + 2 * SZ_4K), fdinfo_size(fd));
+	close(fd);
+}
+
+/* Each refusal with the errno vfio_pci_core_feature_dma_buf() gives for it. */
+TEST_F(dmabuf_export, refused)
+{
+	const struct {
+		const char *what;
+		uint32_t region, flags, nr;
+		struct dmabuf_range r;
+		int err;
+	} cases[] = {
+		{ "a range past the end of the BAR", self->bar, 0, 1,
+		  { self->bar_size - SZ_4K, 2 * SZ_4K }, EINVAL },
+		{ "an unaligned offset", self->bar, 0, 1, { 0x100, SZ_4K }, EINVAL },
+		{ "an unaligned length", self->bar, 0, 1, { 0, SZ_4K + 1 }, EINVAL },
+		{ "a zero length", self->bar, 0, 1, { 0, 0 }, EINVAL },
+		{ "nr_ranges 0", self->bar, 0, 0, { 0, SZ_4K }, EINVAL },
+		{ "non-zero flags", self->bar, 1, 1, { 0, SZ_4K }, EINVAL },
+		/* Not a BAR: the kernel says ENODEV, not EINVAL. */
+		{ "the config space region", VFIO_PCI_CONFIG_REGION_INDEX, 0, 1, { 0, SZ_4K }, ENODEV },
+		{ "the ROM region", VFIO_PCI_ROM_REGION_INDEX, 0, 1, { 0, SZ_4K }, ENODEV },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(cases); i++) {
+		int fd = __vfio_pci_dmabuf_export(&self->dev, cases[i].region, cases[i].flags,
+						  &cases[i].r, cases[i].nr);
+
+		if (fd >= 0)
+			close(fd);
+		EXPECT_EQ(-cases[i].err, fd < 0 ? fd : 0)
+			TH_LOG("export of %s: %s, expected %s", cases[i].what,
+			       fd >= 0 ? "exported" : strerror(-fd), strerror(cases[i].err));
+	}
+}
+
+/*
+ * The buffer belongs to whoever holds its fd: closing the device fd it came
+ * from must leave it a valid DMA-BUF of the same size.
+ */
+TEST_F(dmabuf_export, outlives_device_fd)
+{
+	struct dmabuf_range r = { .offset = 0, .length = 4 * SZ_2M };
+	int fd = __vfio_pci_dmabuf_export(&self->dev, self->bar, 0, &r, 1);
+
+	ASSERT_LE(0, fd) TH_LOG("export: %s", strerror(-fd));
+	close(self->dev.fd);
+	self->dev.fd = -1;
+	ASSERT_EQ((long long)(4 * SZ_2M), fdinfo_size(fd));
+	ASSERT_LE(0, fcntl(fd, F_GETFD));
+	/* The export holds the device's registration: let go before the unbind. */
+	close(fd);
+}
+
+/*
+ * Import: IOMMU_IOAS_MAP_FILE of the DMA-BUF maps the BAR subrange, and the
+ * edu device's DMA to that IOVA lands in the BAR.
+ */
+FIXTURE(dmabuf_import) {
+	struct kmsg kmsg;
+	struct iommu iommu;
+	struct vfio_pci_device bar_dev, edu_dev;
+	bool bar_open, edu_open;
+	struct edu edu;
+	int bar;
+	struct mem_buf src;
+};
+
+static void dmabuf_import_close(FIXTURE_DATA(dmabuf_import) *self)
+{
+	if (self->edu_open) {
+		edu_cleanup(&self->edu);
+		vfio_pci_device_close(&self->edu_dev);
+	}
+	if (self->bar_open)
+		vfio_pci_device_close(&self->bar_dev);
+	self->edu_open = self->bar_open = false;
+	mem_buf_free(&self->src);
+	iommu_cleanup(&self->iommu);
+}
+
+FIXTURE_SETUP(dmabuf_import)
+{
+	const char *edu_bdf, *bar_bdf;
+	char why[256] = "";
+	int ret;
+
+	kmsg_open(&self->kmsg);
+	self->iommu.container_fd = self->iommu.iommufd = -1;
+	edu_bdf = devsel_edu(why, sizeof(why));
+	if (!edu_bdf)
+		SKIP(return, "%s", why);
+	bar_bdf = devsel_bar(why, sizeof(why));
+	if (!bar_bdf)
+		SKIP(return, "%s", why);
+	ret = __iommu_init(&self->iommu, IOMMU_MODE_IOMMUFD, why, sizeof(why));
+	if (!ret) {
+		ret = __vfio_pci_device_open(&self->edu_dev, edu_bdf, &self->iommu, why, sizeof(why));
+		self->edu_open = !ret;
+	}
+	if (!ret) {
+		ret = __edu_init(&self->edu, &self->edu_dev);
+		if (ret)
+			snprintf(why, sizeof(why), "edu at %s does not respond: %s", edu_bdf, strerror(-ret));
+	}
+	if (!ret) {
+		ret = __vfio_pci_device_open(&self->bar_dev, bar_bdf, &self->iommu, why, sizeof(why));
+		self->bar_open = !ret;
+	}
+	if (!ret)
+		ret = vfio_pci_dmabuf_probe(&self->bar_dev, why, sizeof(why));
+	if (!ret)
+		ret = __mem_buf_alloc(&self->src, MEM_ANON, SZ_2M, why, sizeof(why));
+	if (ret) {
+		dmabuf_import_close(self);
+		if (ret == -EOPNOTSUPP)
+			SKIP(return, "%s", why);
+		ASSERT_EQ(0, ret) TH_LOG("%s", why);
+	}
+	self->bar = vfio_pci_largest_bar(&self->bar_dev);
+}
+
+FIXTURE_TEARDOWN(dmabuf_import)
+{
+	dmabuf_import_close(self);
+	KMSG_CHECK(&self->kmsg);
+}
+
+TEST_F(dmabuf_import, map_file_dma_lands_in_bar)
+{
+	const uint64_t iova_buf = 1ULL << 34, iova_src = 1ULL << 33;
+	struct dmabuf_range r = { .offset = 4 * SZ_2M, .length = SZ_2M };
+	uint32_t i, len = 1024, off = 0x3000;
+	uint8_t *src = self->src.addr;
+	volatile uint8_t *bar;
+	int fd, ret;
+
+	fd = __vfio_pci_dmabuf_export(&self->bar_dev, self->bar, 0, &r, 1);
+	ASSERT_LE(0, fd) TH_LOG("export: %s", strerror(-fd));
+	ret = __iommu_map_file(&self->iommu, fd, 0, iova_buf, r.length);
+	if (ret == -EOPNOTSUPP || ret == -ENOTTY) {
+		close(fd);
+		SKIP(return, "IOMMU_IOAS_MAP_FILE is not available");
+	}
+	ASSERT_EQ(0, ret) TH_LOG("IOMMU_IOAS_MAP_FILE of the DMA-BUF: %s", strerror(-ret));
+
+	bar = vfio_pci_bar_map(&self->bar_dev, self->bar, 0, 0);
+	for (i = 0; i < len; i++) {
+		src[i] = i * 29 + 3;
+		bar[r.offset + off + i] = 0;
+	}
+	iommu_map(&self->iommu, src, iova_src, SZ_2M);
+	edu_dma(&self->edu, EDU_RAM_TO_DEVICE, iova_src, 0, len);
+	edu_dma(&self->edu, EDU_DEVICE_TO_RAM, iova_buf + off, 0, len);
+	for (i = 0; i < len; i++)
+		ASSERT_EQ(src[i], bar[r.offset + off + i])
+			TH_LOG("BAR byte 0x%llx after the DMA through the imported DMA-BUF",
+			       (unsigned long long)(r.offset + off + i));
+	iommu_unmap(&self->iommu, iova_src, SZ_2M);
+	iommu_unmap(&self->iommu, iova_buf, r.length);
+	vfio_pci_bar_unmap((void *)bar, self->bar_dev.regions[self->bar].size);
+	close(fd);
+}
+
+PFNMAP_TEST_MAIN
