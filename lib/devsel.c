@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +7,7 @@
 #include "devsel.h"
 #include "edu.h"
 #include "pci_bind.h"
+#include "vfio_pci.h"
 
 static char edu_bdf[PCI_BDF_LEN], bar_bdf[PCI_BDF_LEN], any_bdf[PCI_BDF_LEN];
 
@@ -84,4 +86,26 @@ const char *devsel_bar(char *why, int len)
 
 	return devsel_pick(bar_bdf, "BAR device named (--bar=BDF or PFNMAP_BAR_BDF)",
 			   why, len, &vendor, &device);
+}
+
+int devsel_bar_open(struct vfio_pci_device *dev, struct iommu *iommu, size_t min_size, int *bar,
+		    char *why, int len)
+{
+	const char *bdf = devsel_bar(why, len);
+	int ret;
+
+	iommu->container_fd = iommu->iommufd = -1;
+	if (!bdf)
+		return -EOPNOTSUPP;
+	ret = __vfio_pci_device_open_any(dev, bdf, iommu, why, len);
+	if (ret)
+		return ret;
+	*bar = vfio_pci_largest_bar(dev);
+	if (*bar < 0 || dev->regions[*bar].size < min_size) {
+		snprintf(why, len, "%s has no mmap-able BAR of %zu MiB", bdf, min_size >> 20);
+		vfio_pci_device_close(dev);
+		iommu_cleanup(iommu);
+		return -EOPNOTSUPP;
+	}
+	return 0;
 }

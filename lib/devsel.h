@@ -17,4 +17,14 @@ const char *devsel_edu(char *why, int len);
 /* The device whose largest BAR the huge-mapping tests use, or NULL with why. */
 const char *devsel_bar(char *why, int len);
 
+struct iommu;
+struct vfio_pci_device;
+/*
+ * Open the BAR device in the first IOMMU mode the kernel has and find its
+ * largest mmap-able BAR, which must hold min_size bytes: 0 with *bar set,
+ * -EOPNOTSUPP with why filled (a SKIP), or -errno. Closed again on failure.
+ */
+int devsel_bar_open(struct vfio_pci_device *dev, struct iommu *iommu, size_t min_size, int *bar,
+		    char *why, int len);
+
 #endif

@@ -75,7 +75,6 @@ FIXTURE_VARIANT_ADD(walk_race, pte_4k) {
 FIXTURE_SETUP(walk_race)
 {
 	char why[256] = "";
-	const char *bdf;
 	int ret;
 
 	kmsg_open(&self->kmsg);
@@ -84,21 +83,12 @@ FIXTURE_SETUP(walk_race)
 	self->rs = race_shared_alloc();
 	ASSERT_NE(NULL, self->rs);
 
-	bdf = devsel_bar(why, sizeof(why));
-	if (!bdf)
-		SKIP(return, "%s", why);
-	ret = __vfio_pci_device_open_any(&self->dev, bdf, &self->iommu, why, sizeof(why));
+	ret = devsel_bar_open(&self->dev, &self->iommu, variant->size + variant->skew, &self->bar,
+			      why, sizeof(why));
 	if (ret == -EOPNOTSUPP)
 		SKIP(return, "%s", why);
 	ASSERT_EQ(0, ret) TH_LOG("%s", why);
 	self->dev_open = true;
-	self->bar = vfio_pci_largest_bar(&self->dev);
-	if (self->bar < 0 || self->dev.regions[self->bar].size < variant->size + variant->skew) {
-		vfio_pci_device_close(&self->dev);
-		self->dev_open = false;
-		SKIP(return, "%s has no mmap-able BAR of %zu MiB", bdf,
-		     (variant->size + variant->skew) >> 20);
-	}
 	ASSERT_EQ(0, pipe(self->report));
 }
 

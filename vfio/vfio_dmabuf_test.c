@@ -34,25 +34,15 @@ FIXTURE(dmabuf_export) {
 FIXTURE_SETUP(dmabuf_export)
 {
 	char why[256] = "";
-	const char *bdf;
 	int ret;
 
 	kmsg_open(&self->kmsg);
-	self->iommu.container_fd = self->iommu.iommufd = -1;
-	bdf = devsel_bar(why, sizeof(why));
-	if (!bdf)
-		SKIP(return, "%s", why);
-	ret = __vfio_pci_device_open_any(&self->dev, bdf, &self->iommu, why, sizeof(why));
+	ret = devsel_bar_open(&self->dev, &self->iommu, 4 * SZ_2M, &self->bar, why, sizeof(why));
 	if (ret == -EOPNOTSUPP)
 		SKIP(return, "%s", why);
 	ASSERT_EQ(0, ret) TH_LOG("%s", why);
 	self->dev_open = true;
-	self->bar = vfio_pci_largest_bar(&self->dev);
 	ret = vfio_pci_dmabuf_probe(&self->dev, why, sizeof(why));
-	if (!ret && (self->bar < 0 || self->dev.regions[self->bar].size < 4 * SZ_2M)) {
-		snprintf(why, sizeof(why), "%s has no mmap-able BAR of 8 MiB", bdf);
-		ret = -EOPNOTSUPP;
-	}
 	if (ret) {
 		vfio_pci_device_close(&self->dev);
 		self->dev_open = false;

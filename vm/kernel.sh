@@ -53,7 +53,12 @@ kernel_resolve()
 	case $spec in
 	debian-sid)  kernel_debian sid linux-image-amd64 ;;
 	debian-6.12) kernel_debian host linux-image-6.12-amd64 ;;
-	debian-*)    echo "unknown kernel '$spec' (known: debian-sid, debian-6.12, or a bzImage path)" >&2; return 2 ;;
+	debian-*)    echo "unknown kernel '$spec' (known: debian-sid, debian-6.12, build:SRC, or a bzImage path)" >&2; return 2 ;;
+	build:*)
+		# A kernel built from source with the suite's config fragment (cached).
+		KERNEL_IMAGE=$("$(dirname "${BASH_SOURCE[0]}")/../scripts/build_kernel.sh" "${spec#build:}") || return $?
+		KERNEL_RELEASE=$(bzimage_release "$KERNEL_IMAGE")
+		KERNEL_LABEL="built from ${spec#build:} ($KERNEL_RELEASE)" ;;
 	*/*|*bzImage*|*vmlinuz*)
 		[ -f "$spec" ] || { echo "kernel image '$spec' does not exist" >&2; return 2; }
 		grep -q HdrS <(dd if="$spec" bs=1 skip=514 count=4 2>/dev/null) ||
@@ -66,6 +71,6 @@ kernel_resolve()
 				{ echo "no $mods/lib/modules/$KERNEL_RELEASE for that bzImage" >&2; return 2; }
 			KERNEL_MODROOT=$mods
 		fi ;;
-	*)           echo "unknown kernel '$spec' (known: debian-sid, debian-6.12, or a bzImage path)" >&2; return 2 ;;
+	*)           echo "unknown kernel '$spec' (known: debian-sid, debian-6.12, build:SRC, or a bzImage path)" >&2; return 2 ;;
 	esac
 }
