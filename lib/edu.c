@@ -10,14 +10,6 @@
 #include "edu.h"
 #include "util.h"
 
-bool edu_match(const char *bdf)
-{
-	unsigned int vendor, device;
-
-	return !pci_device_ids(bdf, &vendor, &device) &&
-	       vendor == EDU_VENDOR_ID && device == EDU_DEVICE_ID;
-}
-
 uint32_t edu_read32(struct edu *edu, unsigned int reg)
 {
 	return *(volatile uint32_t *)(edu->regs + reg);
@@ -55,13 +47,6 @@ int __edu_init(struct edu *edu, struct vfio_pci_device *dev)
 	if (edu_read32(edu, EDU_REG_LIVENESS) != ~0x12345678u)
 		return -ENODEV;
 	return 0;
-}
-
-void edu_init(struct edu *edu, struct vfio_pci_device *dev)
-{
-	int ret = __edu_init(edu, dev);
-
-	PFNMAP_ASSERT(!ret, "edu at %s: %s", dev->bdf, strerror(-ret));
 }
 
 void edu_cleanup(struct edu *edu)

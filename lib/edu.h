@@ -47,15 +47,11 @@ struct edu {
 	int irq_efd;			/* MSI eventfd, -1: poll */
 };
 
-/* Is this device an edu? */
-bool edu_match(const char *bdf);
-
 /*
  * Map BAR0, enable memory decode and bus mastering, check identification
  * and liveness. -errno (-ENODEV: not an edu, or not responding).
  */
 int __edu_init(struct edu *edu, struct vfio_pci_device *dev);
-void edu_init(struct edu *edu, struct vfio_pci_device *dev);
 void edu_cleanup(struct edu *edu);
 
 uint32_t edu_read32(struct edu *edu, unsigned int reg);

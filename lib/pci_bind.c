@@ -273,17 +273,3 @@ int __pci_driver_restore(struct pci_binding *save, int timeout_ms)
 		save->changed = false;
 	return ret;
 }
-
-void pci_driver_bind(const char *bdf, const char *driver, struct pci_binding *save)
-{
-	int ret = __pci_driver_bind(bdf, driver, save, 10000);
-
-	PFNMAP_ASSERT(!ret, "binding %s to %s: %s", bdf, driver, strerror(-ret));
-}
-
-void pci_driver_restore(struct pci_binding *save)
-{
-	int ret = __pci_driver_restore(save, 10000);
-
-	PFNMAP_ASSERT(!ret, "restoring %s to '%s': %s", save->bdf, save->orig_driver, strerror(-ret));
-}

@@ -32,10 +32,8 @@ int pci_driver_get(const char *bdf, char *buf, int len);
  * unless it was already bound to driver. -errno, -ETIMEDOUT.
  */
 int __pci_driver_bind(const char *bdf, const char *driver, struct pci_binding *save, int timeout_ms);
-void pci_driver_bind(const char *bdf, const char *driver, struct pci_binding *save);
 
 /* Undo __pci_driver_bind(): rebind the original driver and override. */
 int __pci_driver_restore(struct pci_binding *save, int timeout_ms);
-void pci_driver_restore(struct pci_binding *save);
 
 #endif

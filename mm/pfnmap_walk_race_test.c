@@ -110,6 +110,8 @@ FIXTURE_TEARDOWN(walk_race)
 		TH_LOG("%s stays bound to vfio-pci: a process mapping its BAR is stuck in the kernel",
 		       self->dev.bdf);
 	iommu_cleanup(&self->iommu);
+	if (self->rs)
+		race_shared_free(self->rs);
 	KMSG_CHECK(&self->kmsg);
 }
 

@@ -178,6 +178,8 @@ FIXTURE_TEARDOWN(dma_map_race)
 		TH_LOG("the devices stay bound to vfio-pci: a process mapping a BAR is stuck in the kernel");
 	else
 		fixture_close(self);
+	if (self->rs)
+		race_shared_free(self->rs);
 	KMSG_CHECK(&self->kmsg);
 }
 
