@@ -69,6 +69,7 @@ bad_input() {
 	[ $rc = "$want" ] && [ "$(echo "$out" | wc -l)" -le 2 ]
 }
 
+if [ -z "${CHECK_ONLY:-}" ]; then
 step "build (-Wall -Wextra -Werror, sid headers)" build_new
 step "build against 6.12 uapi headers" build_old
 step "VM: debian-6.12 kernel" vm_run debian-6.12 --kernel debian-6.12
@@ -88,6 +89,16 @@ step "bad input: unknown kernel name" bad_input 2 ./run_tests.sh --vm --kernel d
 step "bad input: missing bzImage" bad_input 2 ./run_tests.sh --vm --kernel /nonexistent/bzImage
 step "bad input: unknown test" bad_input 2 ./run_tests.sh --vm --kernel debian-6.12 no_such_test
 step "bad input: malformed BDF" bad_input 2 env PFNMAP_EDU_BDF=zz:99 vfio/vfio_edu_dma_test
+fi
+
+# Further checks, one concern per file: each defines functions and calls
+# step; CHECK_ONLY=NAME (a file's basename without .sh) runs just that one.
+for f in scripts/check.d/*.sh; do
+	[ -e "$f" ] || continue
+	[ -z "${CHECK_ONLY:-}" ] || [ "$CHECK_ONLY" = "$(basename "$f" .sh)" ] || continue
+	# shellcheck source=/dev/null
+	. "$f"
+done
 
 [ ${#failures[@]} -eq 0 ] || printf 'check: failed: %s\n' "${failures[@]}" >&2
 echo "check: $passed passed, $failed failed"

@@ -7,8 +7,10 @@
 # restarts the VM after a kernel crash so the remaining programs still run.
 #
 # usage: run_tests.sh --vm [--kernel SPEC] [--modules DIR] [--expect FILE]
-#                          [--out DIR] [--env NAME=VALUE]... [TEST...]
+#                          [--out DIR] [--env NAME=VALUE]... [--devices LIST] [TEST...]
 #   SPEC: debian-sid (default), debian-6.12, or a bzImage path
+#   LIST: the emulated devices, edu,ivshmem (default) or a part of it, or
+#         none (a plain QEMU platform: every test must SKIP with a reason)
 #
 # Exit: 0 no test failed; 1 a test failed, the kernel crashed or the VM hung;
 #       2 bad usage; 4 a missing precondition (QEMU, edu device).
@@ -26,7 +28,7 @@ export PFNMAP_CACHE=${PFNMAP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pfnmap}
 die() { echo "run_tests.sh --vm: $2" >&2; exit "$1"; }
 note() { echo "[vm] $*" >&2; }
 
-spec=debian-sid modules= expect= out= tests=() guest_env=()
+spec=debian-sid modules= expect= out= tests=() guest_env=() devices=edu,ivshmem
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel)  [ $# -ge 2 ] || die 2 "--kernel needs a SPEC"; spec=$2; shift 2 ;;
@@ -36,6 +38,9 @@ while [ $# -gt 0 ]; do
 	--env)     [ $# -ge 2 ] && [[ $2 =~ ^[A-Z_][A-Z0-9_]*=[^\ ,]*$ ]] ||
 			die 2 "--env needs NAME=VALUE (no spaces or commas in VALUE)"
 		   guest_env+=("$2"); shift 2 ;;
+	--devices) [ $# -ge 2 ] && [[ $2 =~ ^(none|edu|ivshmem|edu,ivshmem|ivshmem,edu)$ ]] ||
+			die 2 "--devices needs edu,ivshmem, edu, ivshmem or none"
+		   devices=$2; shift 2 ;;
 	-*)        die 2 "unknown option $1" ;;
 	*)         tests+=("$1"); shift ;;
 	esac
@@ -107,6 +112,11 @@ fi
 
 note "kernel $KERNEL_LABEL, accel ${accel%%,*}, output in $out"
 
+qemu_devices=()
+[[ $devices == *edu* ]] && qemu_devices+=(-device edu,dma_mask=0xffffffffffffffff)
+[[ $devices == *ivshmem* ]] &&
+	qemu_devices+=(-object memory-backend-ram,id=ivshmem,size=2G -device ivshmem-plain,memdev=ivshmem)
+
 CRASH_RE='Kernel panic|Oops|BUG:|general protection fault|kernel BUG at'
 
 # One VM boot running PROGRAMS; sets vm_status to done, crash, hang or
@@ -124,8 +134,7 @@ boot_vm()
 		-append "console=ttyS0 intel_iommu=on iommu=nopt panic=-1 loglevel=4 pfnmap.tests=$list${env:+ pfnmap.env=$env}" \
 		-display none -monitor none -no-reboot -nic none \
 		-serial "file:$console" -chardev "file,id=ktap,path=$ktap" -serial chardev:ktap \
-		-device edu,dma_mask=0xffffffffffffffff \
-		-object memory-backend-ram,id=ivshmem,size=2G -device ivshmem-plain,memdev=ivshmem \
+		"${qemu_devices[@]}" \
 		</dev/null >"$out/qemu.$run.log" 2>&1 &
 	local qpid=$! line last now started crash_at=0 crash_prog="" current=""
 	started=$(date +%s); last=$started
