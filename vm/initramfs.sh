@@ -53,6 +53,8 @@ initramfs_libs()
 }
 
 # initramfs_build OUT SUITE_DIR MODROOT RELEASE
+# INITRAMFS_GUEST_SCRIPT: a script init runs instead of run_tests.sh;
+# INITRAMFS_EXTRA: more files (programs get their libraries) in /pfnmap/extra.
 initramfs_build()
 {
 	local out=$1 suite=$2 modroot=$3 release=$4 stage prog
@@ -65,6 +67,14 @@ initramfs_build()
 		mkdir -p "$stage/pfnmap/$(dirname "$prog")"
 		cp "$suite/$prog" "$stage/pfnmap/$prog"
 		initramfs_libs "$stage" "$suite/$prog"
+	done
+	if [ -n "${INITRAMFS_GUEST_SCRIPT:-}" ]; then
+		cp "$INITRAMFS_GUEST_SCRIPT" "$stage/pfnmap/guest.sh"
+	fi
+	for prog in ${INITRAMFS_EXTRA:-}; do
+		mkdir -p "$stage/pfnmap/extra"
+		cp "$prog" "$stage/pfnmap/extra/"
+		[ -x "$prog" ] && initramfs_libs "$stage" "$prog"
 	done
 	[ -n "$modroot" ] && initramfs_modules "$stage" "$modroot" "$release"
 	[ -f "$stage/etc/modules.load" ] || : > "$stage/etc/modules.load"

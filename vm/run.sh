@@ -7,10 +7,14 @@
 # restarts the VM after a kernel crash so the remaining programs still run.
 #
 # usage: run_tests.sh --vm [--kernel SPEC] [--modules DIR] [--expect FILE]
-#                          [--out DIR] [--env NAME=VALUE]... [--devices LIST] [TEST...]
+#                          [--out DIR] [--env NAME=VALUE]... [--devices LIST]
+#                          [--guest-script FILE [--guest-file FILE]...] [TEST...]
 #   SPEC: debian-sid (default), debian-6.12, or a bzImage path
 #   LIST: the emulated devices, edu,ivshmem (default) or a part of it, or
 #         none (a plain QEMU platform: every test must SKIP with a reason)
+#   --guest-script: the guest runs "sh FILE TEST..." (in /pfnmap, KTAP on
+#   stdout) instead of run_tests.sh; --guest-file puts more files (programs
+#   with their libraries) in the guest's /pfnmap/extra.
 #
 # Exit: 0 no test failed; 1 a test failed, the kernel crashed or the VM hung;
 #       2 bad usage; 4 a missing precondition (QEMU, edu device).
@@ -41,6 +45,10 @@ while [ $# -gt 0 ]; do
 	--devices) [ $# -ge 2 ] && [[ $2 =~ ^(none|edu|ivshmem|edu,ivshmem|ivshmem,edu)$ ]] ||
 			die 2 "--devices needs edu,ivshmem, edu, ivshmem or none"
 		   devices=$2; shift 2 ;;
+	--guest-script) [ $# -ge 2 ] && [ -f "$2" ] || die 2 "--guest-script needs a file"
+		   export INITRAMFS_GUEST_SCRIPT=$2; shift 2 ;;
+	--guest-file) [ $# -ge 2 ] && [ -f "$2" ] || die 2 "--guest-file needs a file"
+		   export INITRAMFS_EXTRA="${INITRAMFS_EXTRA:-} $2"; shift 2 ;;
 	-*)        die 2 "unknown option $1" ;;
 	*)         tests+=("$1"); shift ;;
 	esac
