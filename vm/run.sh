@@ -8,7 +8,8 @@
 #
 # usage: run_tests.sh --vm [--kernel SPEC] [--modules DIR] [--expect FILE]
 #                          [--out DIR] [--env NAME=VALUE]... [--devices LIST]
-#                          [--guest-script FILE [--guest-file FILE]...] [TEST...]
+#                          [--guest-script FILE [--guest-file FILE]...]
+#                          [--append KERNEL-ARGS] [--qemu-arg ARG]... [TEST...]
 #   SPEC: debian-sid (default), debian-6.12, or a bzImage path
 #   LIST: the emulated devices, edu,ivshmem (default) or a part of it, or
 #         none (a plain QEMU platform: every test must SKIP with a reason)
@@ -33,6 +34,7 @@ die() { echo "run_tests.sh --vm: $2" >&2; exit "$1"; }
 note() { echo "[vm] $*" >&2; }
 
 spec=debian-sid modules= expect= out= tests=() guest_env=() devices=edu,ivshmem
+extra_append= extra_qemu=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel)  [ $# -ge 2 ] || die 2 "--kernel needs a SPEC"; spec=$2; shift 2 ;;
@@ -49,6 +51,8 @@ while [ $# -gt 0 ]; do
 		   export INITRAMFS_GUEST_SCRIPT=$2; shift 2 ;;
 	--guest-file) [ $# -ge 2 ] && [ -f "$2" ] || die 2 "--guest-file needs a file"
 		   export INITRAMFS_EXTRA="${INITRAMFS_EXTRA:-} $2"; shift 2 ;;
+	--append)  [ $# -ge 2 ] || die 2 "--append needs kernel arguments"; extra_append+=" $2"; shift 2 ;;
+	--qemu-arg) [ $# -ge 2 ] || die 2 "--qemu-arg needs an argument"; extra_qemu+=("$2"); shift 2 ;;
 	-*)        die 2 "unknown option $1" ;;
 	*)         tests+=("$1"); shift ;;
 	esac
@@ -139,10 +143,10 @@ boot_vm()
 	"$QEMU" -accel "$accel" -cpu "$cpu" -m 4G -smp 2 \
 		-M q35,kernel-irqchip=split -device intel-iommu,intremap=on,caching-mode=on \
 		-kernel "$KERNEL_IMAGE" -initrd "$initrd" \
-		-append "console=ttyS0 intel_iommu=on iommu=nopt panic=-1 loglevel=4 pfnmap.tests=$list${env:+ pfnmap.env=$env}" \
+		-append "console=ttyS0 intel_iommu=on iommu=nopt panic=-1 loglevel=4 pfnmap.tests=$list${env:+ pfnmap.env=$env}$extra_append" \
 		-display none -monitor none -no-reboot -nic none \
 		-serial "file:$console" -chardev "file,id=ktap,path=$ktap" -serial chardev:ktap \
-		"${qemu_devices[@]}" \
+		"${qemu_devices[@]}" "${extra_qemu[@]}" \
 		</dev/null >"$out/qemu.$run.log" 2>&1 &
 	local qpid=$! line last now started crash_at=0 crash_prog="" current=""
 	started=$(date +%s); last=$started
