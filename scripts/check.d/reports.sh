@@ -1,0 +1,73 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0
+# The dashboard files of the VM runs check.sh made above (results.json and
+# junit.xml, written by vm/run.sh through scripts/results.py) are valid and
+# agree with the runner's own verdicts, and the kernel matrix tabulates
+# them all; a missing or malformed file fails. No VM time of its own.
+
+reports_deps() {
+	local p missing=
+	for p in python3-jsonschema python3-lxml python3-junitparser; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	# shellcheck disable=SC2086
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>&1 ||
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null; }
+}
+
+# The runs vm_run made: the two Debian kernels always, the prebuilt ones
+# when check.sh had them.
+reports_runs() {
+	echo "$SUITE/output/check-debian-6.12"
+	echo "$SUITE/output/check-debian-sid"
+	[ -f "$SHARED/bzImage-7.2.13-iommufd" ] && echo "$SUITE/output/check-iommufd-7.2"
+	[ -f "$SHARED/bzImage-6.12.117-pagewalk-revert" ] && echo "$SUITE/output/check-pagewalk-revert"
+	return 0
+}
+
+reports_valid() {
+	local runs rc
+	reports_deps || { echo "  cannot install python3-jsonschema, python3-lxml, python3-junitparser" >&2; return 1; }
+	mapfile -t runs < <(reports_runs)
+	rm -rf "$SUITE/output/check-matrix"
+	bash "$SUITE/scripts/matrix.sh" --out "$SUITE/output/check-matrix" --from "${runs[@]}" 2>&1 | sed 's/^/  /' >&2
+	rc=${PIPESTATUS[0]}
+	# 1 means unexpected results: the VM steps above judge those.
+	[ "$rc" = 0 ] || [ "$rc" = 1 ] || { echo "  matrix.sh exited $rc" >&2; return 1; }
+	/usr/bin/python3 "$SUITE/scripts/validate_results.py" --matrix "$SUITE/output/check-matrix" "${runs[@]}" |
+		sed 's/^/  /' >&2
+	[ "${PIPESTATUS[0]}" = 0 ]
+}
+
+# The validator must notice what it exists to notice.
+reports_reject() {
+	local src=$SUITE/output/check-debian-6.12 tmp bad=0 what
+	[ -f "$src/results.json" ] || { echo "  no $src/results.json to spoil" >&2; return 1; }
+	tmp=$(mktemp -d)
+	for what in no-json no-junit json-cut junit-cut outcome count; do
+		cp -r "$src" "$tmp/$what"
+		case $what in
+		no-json)   rm "$tmp/$what/results.json" ;;
+		no-junit)  rm "$tmp/$what/junit.xml" ;;
+		json-cut)  head -c 2000 "$src/results.json" > "$tmp/$what/results.json" ;;
+		junit-cut) head -n 20 "$src/junit.xml" > "$tmp/$what/junit.xml" ;;
+		# junit.xml and results.json disagreeing about one test, or a count.
+		outcome)   sed -i '0,/"outcome" value="pass"/s//"outcome" value="fail"/' "$tmp/$what/junit.xml" ;;
+		count)     sed -i '0,/"unexpected": 0/s//"unexpected": 1/' "$tmp/$what/results.json" ;;
+		esac
+		if /usr/bin/python3 "$SUITE/scripts/validate_results.py" "$tmp/$what" > "$tmp/out" 2>&1; then
+			echo "  $what: not rejected" >&2; bad=1
+		else
+			echo "  $what: $(tail -n1 "$tmp/out")" >&2
+		fi
+	done
+	if bash "$SUITE/scripts/matrix.sh" --out "$tmp/matrix" --from "$tmp/no-such-run" 2>/dev/null; [ $? != 3 ]; then
+		echo "  matrix.sh --from a missing run: not exit 3" >&2; bad=1
+	fi
+	rm -rf "$tmp"
+	return $bad
+}
+
+step "reports: results.json and junit.xml of the VM runs, and their kernel matrix" reports_valid
+step "reports: missing or malformed results files are rejected" reports_reject

@@ -1,0 +1,486 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turn a run's KTAP into results.json and junit.xml for CI dashboards.
+
+    results.py DIR
+        a VM run's output directory: reads DIR/results.ktap, and the kernel
+        release and expectations file from DIR/expectations.txt
+    results.py --ktap FILE --release RELEASE [--spec SPEC] [--expect FILE]
+               [--out DIR]
+        any saved KTAP, e.g. of ./run_tests.sh on real hardware
+
+Every subtest becomes one result; a program that crashed the kernel, timed
+out or never ran (or failed or skipped without reporting any subtest)
+becomes one result of its own. Each result carries its expectation, judged
+by the rules of vm/expect.sh (the last matching line of the expectations
+file wins; no match means pass), so the counts agree with the runner's
+expectations.txt. The '# race: ...' lines of the race tests are parsed into
+numbers. Both files are written next to each other through a temporary name
+and a rename, so a reader never sees half a file.
+
+Exit: 0 written; 1 unreadable input; 2 bad usage.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import re
+import sys
+import xml.etree.ElementTree as ET
+
+FORMAT = "pfnmap-results"
+VERSION = 1
+OUTCOMES = ("pass", "fail", "skip", "crash", "timeout")
+
+PROG_RE = re.compile(r"^# selftests: pfnmap/([^:]+): (\S+)$")
+PROG_END_RE = re.compile(r"^(not )?ok \d+ selftests: pfnmap/([^:]+): (\S+)(?: # (.*))?$")
+SUB_RE = re.compile(r"^# (not )?ok \d+ (.*)$")
+PLAN_RE = re.compile(r"^# 1\.\.(\d+)")
+RUN_RE = re.compile(r"^# #  RUN +(\S+) \.\.\.$")
+NUM = r"-?\d+(?:\.\d+)?"
+
+
+def number(text):
+    return float(text) if "." in text else int(text)
+
+
+# --- race counts -----------------------------------------------------------
+
+def _key(words):
+    return re.sub(r"[^a-z0-9]+", "_", words.lower()).strip("_")
+
+
+# Words that open a group of NAME=N counts rather than start a name.
+GROUPS = ("walks", "dma_map", "errno")
+
+
+def _kv_segment(seg, race):
+    """'walks numa_maps=1 smaps=2', 'unmap failures=0', 'errno: EINVAL=9'."""
+    group = None
+    words = seg.replace(":", " ").split()
+    if words and words[0] in GROUPS and (len(words) == 1 or "=" in words[1] or words[1] == "none"):
+        group = words.pop(0)
+    target = race.setdefault(group, {}) if group else race
+    pending = []
+    for w in words:
+        if "=" in w:
+            k, v = w.split("=", 1)
+            name = _key(" ".join(pending + [k])) if group != "errno" else k
+            pending = []
+            if re.fullmatch(NUM, v):
+                target[name] = number(v)
+            else:
+                return False
+        elif w == "none" and group:
+            continue
+        else:
+            pending.append(w)
+    return not pending
+
+
+def parse_race(line):
+    """The counts of a 'race: ...' line, by the formats of mm/ and vfio/."""
+    race = {}
+    for seg in re.split(r"[,;] ", line):
+        seg = seg.strip()
+        # "4 walkers: walks ..." and "PUD (1 GiB) leaves: walks ..."
+        m = re.match(r"^(.*?): (.*)$", seg)
+        if m and not m.group(1).startswith("errno"):
+            head, seg = m.group(1), m.group(2)
+            if not _head(head, race):
+                race.setdefault("unparsed", []).append(head)
+        if _head(seg, race):
+            continue
+        if not _kv_segment(seg, race):
+            race.setdefault("unparsed", []).append(seg)
+    return race
+
+
+def _head(seg, race):
+    m = re.fullmatch(rf"({NUM}) of (\d+) s", seg)
+    if m:
+        race["elapsed_s"] = number(m.group(1))
+        race["duration_s"] = int(m.group(2))
+        return True
+    m = re.fullmatch(r"(\d+) ([a-z]+)", seg)
+    if m:
+        race[m.group(2)] = int(m.group(1))
+        return True
+    m = re.fullmatch(r"(.+) leaves", seg)
+    if m:
+        race["leaves"] = m.group(1)
+        return True
+    m = re.fullmatch(rf"([a-z ]+) ({NUM}) ms", seg)
+    if m:
+        race[_key(m.group(1)) + "_ms"] = number(m.group(2))
+        return True
+    return False
+
+
+def parse_diag(lines):
+    """Race counts and related figures from a subtest's diagnostic lines."""
+    race = {}
+    for ln in lines:
+        m = re.match(r"^race: (.*)$", ln)
+        if m:
+            race.update(parse_race(m.group(1)))
+            continue
+        m = re.match(rf"^first failure ({NUM}) s into the race(?:: (.*))?$", ln)
+        if m:
+            race["first_failure_s"] = number(m.group(1))
+            if m.group(2):
+                race["first_failure"] = m.group(2)
+            continue
+        m = re.match(rf"^killed the mapper after (\d+) map attempts under (\d+) walkers: "
+                     rf"gone in ({NUM}) ms \(bound ({NUM}) ms, uncontended map ({NUM}) ms\)$", ln)
+        if m:
+            race["mapper_kill"] = {
+                "map_attempts": int(m.group(1)), "walkers": int(m.group(2)),
+                "gone_ms": number(m.group(3)), "bound_ms": number(m.group(4)),
+                "uncontended_map_ms": number(m.group(5)),
+            }
+    return race or None
+
+
+# --- expectations (the rules of vm/expect.sh) -------------------------------
+
+def glob_re(glob):
+    return re.compile("^" + re.escape(glob).replace(r"\*", ".*").replace(r"\?", ".") + "$")
+
+
+def load_expectations(path):
+    rules = []
+    if not path:
+        return rules
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if re.match(r"^[ \t]*(#|$)", line):
+                continue
+            parts = re.split(r"[ \t]+", line, maxsplit=2)
+            if len(parts) < 2 or parts[1] not in ("pass", "fail", "skip", "crash"):
+                raise ValueError(f"bad outcome in {path}: {line}")
+            rules.append((glob_re(parts[0]), parts[1], parts[2] if len(parts) > 2 else ""))
+    return rules
+
+
+def judge(rules, have_file, key, outcome):
+    want, text = "pass", ""
+    for pat, out, why in rules:
+        if pat.match(key):
+            want, text = out, why
+    # expect.sh knows no timeout: a program cut off is a failure there.
+    got = "fail" if outcome == "timeout" else outcome
+    as_expected = got == want or (not have_file and got == "skip")
+    known = as_expected and got in ("fail", "crash")
+    return {
+        "outcome": want,
+        "text": text or None,
+        "known_bug": known,
+        "unexpected": not as_expected,
+        "status": "unexpected" if not as_expected else "known kernel bug" if known else "as expected",
+    }
+
+
+# --- KTAP -------------------------------------------------------------------
+
+def parse_ktap(text):
+    """Programs, each with its subtests and their output, in KTAP order."""
+    programs, cur, sub_lines, running = [], None, [], None
+
+    def flush_running():
+        nonlocal running, sub_lines
+        if cur is not None and running:
+            cur["running"] = {"name": running, "output": sub_lines}
+        running, sub_lines = None, []
+
+    for raw in text.splitlines():
+        line = raw.rstrip("\r")
+        m = PROG_RE.match(line)
+        if m:
+            cur = {"collection": m.group(1), "program": m.group(2), "subtests": [],
+                   "console": [], "lines": [], "plan": None, "plan_skip": None,
+                   "result": None, "directive": None}
+            programs.append(cur)
+            running, sub_lines = None, []
+            continue
+        m = PROG_END_RE.match(line)
+        if m and cur is not None and m.group(3) == cur["program"]:
+            flush_running()
+            cur["result"] = "not ok" if m.group(1) else "ok"
+            cur["directive"] = m.group(4)
+            cur = None
+            continue
+        if cur is None:
+            continue
+        if line.startswith("# [console] "):
+            cur["console"].append(line[len("# [console] "):])
+            continue
+        m = PLAN_RE.match(line)
+        if m and cur["plan"] is None:
+            cur["plan"] = int(m.group(1))
+            skip = re.search(r" # SKIP ?(.*)$", line)
+            if skip:
+                cur["plan_skip"] = skip.group(1) or None
+            continue
+        m = RUN_RE.match(line)
+        if m:
+            running, sub_lines = m.group(1), []
+            continue
+        m = SUB_RE.match(line)
+        if m:
+            rest, directive = m.group(2), ""
+            if " # " in rest:
+                rest, directive = rest.split(" # ", 1)
+            skip = not m.group(1) and directive.startswith("SKIP")
+            reason = re.sub(r"^SKIP ?", "", directive) or None
+            cur["subtests"].append({
+                "name": rest,
+                "outcome": "fail" if m.group(1) else "skip" if skip else "pass",
+                "reason": reason,
+                "output": sub_lines if running == rest else [],
+            })
+            running, sub_lines = None, []
+            continue
+        if running and line.startswith("# # "):
+            body = line[4:]
+            # The harness's own verdict lines repeat what the result line says.
+            if not re.match(r"^ +(OK|FAIL|XFAIL|XPASS|SKIP) +", body):
+                sub_lines.append(body)
+        elif not running and line.startswith("# ") and not line.startswith("# TAP version"):
+            # What the program said outside any subtest (a crash before the
+            # first one, the harness's totals).
+            cur["lines"].append(re.sub(r"^# (# )?", "", line))
+    flush_running()
+    return programs
+
+
+def build(ktap_path, release, spec, expect_path):
+    with open(ktap_path, encoding="utf-8", errors="replace") as f:
+        text = f.read()
+    if not text.startswith("TAP version"):
+        raise ValueError(f"{ktap_path}: not KTAP (no 'TAP version' line)")
+    rules = load_expectations(expect_path)
+    have_file = bool(expect_path)
+    programs = parse_ktap(text)
+    results = []
+
+    def add(prog, subtest, outcome, reason, output, running=None):
+        key = prog["program"] + (":" + subtest if subtest else "")
+        r = {
+            "id": key,
+            "collection": prog["collection"],
+            "program": prog["program"],
+            "subtest": subtest,
+            "outcome": outcome,
+            "reason": reason,
+            "expected": judge(rules, have_file, key, outcome),
+            "race": parse_diag(output),
+            "output": output,
+        }
+        if running is not None:
+            r["running"] = running
+        results.append(r)
+
+    for p in programs:
+        for s in p["subtests"]:
+            reason = s["reason"]
+            if s["outcome"] == "fail" and not reason:
+                # The harness's first assertion line says where and why.
+                reason = next((ln for ln in s["output"] if re.match(r"^\S+\.c:\d+:", ln)), None)
+            add(p, s["name"], s["outcome"], reason, s["output"])
+        d = p["directive"] or ""
+        run = p.get("running") or {}
+        if p["result"] is None:
+            add(p, None, "fail", "no result line in the KTAP", run.get("output", []), run.get("name"))
+        elif d.startswith("CRASH"):
+            add(p, None, "crash", d[len("CRASH: "):] or "the kernel crashed",
+                run.get("output", []) + p["console"], run.get("name"))
+        elif d.startswith("TIMEOUT"):
+            add(p, None, "timeout", d, run.get("output", []), run.get("name"))
+        elif d.startswith("not run"):
+            add(p, None, "fail", d, [], None)
+        elif not p["subtests"] and p["result"] == "not ok":
+            add(p, None, "fail", d or "not ok", p["lines"], None)
+        elif not p["subtests"] and d.startswith("SKIP"):
+            add(p, None, "skip", d[len("SKIP"):].strip() or p["plan_skip"], p["lines"], None)
+        elif p["result"] == "ok":
+            # vm/expect.sh: a program whose crash was expected must crash.
+            want = judge(rules, have_file, p["program"], "pass")
+            if want["outcome"] == "crash":
+                add(p, None, "pass", None, [])
+
+    summary = {k: 0 for k in OUTCOMES}
+    for r in results:
+        summary[r["outcome"]] += 1
+    summary["total"] = len(results)
+    summary["as_expected"] = sum(r["expected"]["status"] == "as expected" for r in results)
+    summary["known_bugs"] = sum(r["expected"]["known_bug"] for r in results)
+    summary["unexpected"] = sum(r["expected"]["unexpected"] for r in results)
+
+    mtime = datetime.datetime.fromtimestamp(os.stat(ktap_path).st_mtime, datetime.timezone.utc)
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "kernel": {"release": release, "spec": spec or None},
+        "expectations_file": expect_path or None,
+        "ktap": os.path.abspath(ktap_path),
+        # The KTAP's time, not the conversion's: converting again gives the same file.
+        "timestamp": mtime.replace(microsecond=0).isoformat(),
+        "summary": summary,
+        "programs": [{
+            "collection": p["collection"], "program": p["program"], "plan": p["plan"],
+            "result": p["result"], "directive": p["directive"],
+        } for p in programs],
+        "results": results,
+    }
+
+
+# --- JUnit --------------------------------------------------------------------
+
+def _flat(prefix, value, out):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flat(f"{prefix}.{k}", v, out)
+    elif isinstance(value, list):
+        out.append((prefix, "; ".join(map(str, value))))
+    elif value is not None:
+        out.append((prefix, str(value).lower() if isinstance(value, bool) else str(value)))
+
+
+# XML 1.0 has no way to write most control characters, which a kernel
+# console can carry.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(s):
+    return _NOT_XML.sub("\ufffd", s) if s else s
+
+
+def junit(doc):
+    """JUnit XML as Jenkins, GitLab and junitparser read it: a testsuite per
+    program, failure for fail, error for crash and timeout, skipped for skip."""
+    s = doc["summary"]
+    release = doc["kernel"]["release"]
+    root = ET.Element("testsuites", {
+        "name": f"pfnmap selftests on {release}",
+        "tests": str(s["total"]),
+        "failures": str(s["fail"]),
+        "errors": str(s["crash"] + s["timeout"]),
+        "skipped": str(s["skip"]),
+    })
+    for p in doc["programs"]:
+        mine = [r for r in doc["results"] if r["program"] == p["program"]]
+        cls = f"pfnmap.{p['collection']}.{p['program']}"
+        suite = ET.SubElement(root, "testsuite", {
+            "name": cls,
+            "tests": str(len(mine)),
+            "failures": str(sum(r["outcome"] == "fail" for r in mine)),
+            "errors": str(sum(r["outcome"] in ("crash", "timeout") for r in mine)),
+            "skipped": str(sum(r["outcome"] == "skip" for r in mine)),
+            "timestamp": doc["timestamp"][:19],
+        })
+        props = ET.SubElement(suite, "properties")
+        for k, v in (("kernel.release", release), ("kernel.spec", doc["kernel"]["spec"]),
+                     ("expectations_file", doc["expectations_file"]),
+                     ("program.result", " # ".join(x for x in (p["result"], p["directive"]) if x))):
+            if v:
+                ET.SubElement(props, "property", {"name": k, "value": v})
+        for r in mine:
+            case = ET.SubElement(suite, "testcase", {
+                "name": r["subtest"] or f"{r['program']} (whole program)",
+                "classname": cls,
+            })
+            e = r["expected"]
+            cprops = [("outcome", r["outcome"])]
+            _flat("expected", e, cprops)
+            if r["race"]:
+                _flat("race", r["race"], cprops)
+            pe = ET.SubElement(case, "properties")
+            for k, v in cprops:
+                ET.SubElement(pe, "property", {"name": k, "value": xml_text(v)})
+            note = f"{e['status']}: expected {e['outcome']}" + (f" ({e['text']})" if e["text"] else "")
+            output = xml_text("\n".join(r["output"])) or None
+            if r["outcome"] == "fail":
+                ET.SubElement(case, "failure", {
+                    "type": e["status"],
+                    "message": xml_text((r["reason"] + "; " if r["reason"] else "") + note),
+                }).text = output
+            elif r["outcome"] in ("crash", "timeout"):
+                where = f" during {r['running']}" if r.get("running") else ""
+                ET.SubElement(case, "error", {
+                    "type": r["outcome"],
+                    "message": xml_text(f"{r['outcome'].upper()}: {r['reason']}{where}; {note}"),
+                }).text = output
+            elif r["outcome"] == "skip":
+                ET.SubElement(case, "skipped", {"message": xml_text(r["reason"] or "skipped")})
+            if output and r["outcome"] in ("pass", "skip"):
+                ET.SubElement(case, "system-out").text = output
+    ET.indent(root)
+    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+# --- the command --------------------------------------------------------------
+
+def from_dir(d):
+    """Release and expectations file of a VM run, from its expectations.txt."""
+    with open(os.path.join(d, "expectations.txt"), encoding="utf-8") as f:
+        head = f.readline().rstrip("\n")
+    m = re.match(r"^expectations for (\S+): (.*)$", head)
+    if not m:
+        raise ValueError(f"{d}/expectations.txt: no 'expectations for RELEASE: FILE' line")
+    release, expect = m.group(1), m.group(2)
+    if expect.startswith("none "):
+        expect = ""
+    elif not os.path.isabs(expect):
+        # vm_run names it relative to the suite, where the run started.
+        suite = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        expect = os.path.join(suite, expect)
+    return release, expect
+
+
+def write(path, text):
+    tmp = f"{path}.tmp.{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("dir", nargs="?", help="a VM run's output directory")
+    ap.add_argument("--ktap")
+    ap.add_argument("--release")
+    ap.add_argument("--spec", default="")
+    ap.add_argument("--expect", default="", help="expectations file (none: every test expected to pass or skip)")
+    ap.add_argument("--out", help="where results.json and junit.xml go (default: beside the KTAP)")
+    a = ap.parse_args(argv)
+    try:
+        if a.dir:
+            if a.ktap or a.release:
+                ap.error("give a VM output directory or --ktap and --release, not both")
+            release, expect = from_dir(a.dir)
+            ktap, out = os.path.join(a.dir, "results.ktap"), a.out or a.dir
+            expect = a.expect or expect
+        else:
+            if not a.ktap or not a.release:
+                ap.error("--ktap FILE and --release RELEASE are needed (or a VM output directory)")
+            ktap, release, expect = a.ktap, a.release, a.expect
+            out = a.out or os.path.dirname(os.path.abspath(ktap))
+        doc = build(ktap, release, a.spec, os.path.abspath(expect) if expect else "")
+    except (OSError, ValueError) as e:
+        print(f"results.py: {e}", file=sys.stderr)
+        return 1
+    os.makedirs(out, exist_ok=True)
+    write(os.path.join(out, "results.json"), json.dumps(doc, indent=1) + "\n")
+    write(os.path.join(out, "junit.xml"), junit(doc))
+    s = doc["summary"]
+    print(f"results: {out}/results.json, junit.xml: {s['total']} results "
+          f"({s['pass']} pass, {s['fail']} fail, {s['skip']} skip, {s['crash']} crash, "
+          f"{s['timeout']} timeout; {s['unexpected']} unexpected)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
