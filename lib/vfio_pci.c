@@ -111,6 +111,11 @@ int __vfio_pci_device_open(struct vfio_pci_device *dev, const char *bdf, struct 
 		return -EOPNOTSUPP;
 	}
 	ret = __pci_driver_bind(bdf, "vfio-pci", &dev->binding, 10000);
+	if (ret == -ENOENT) {
+		snprintf(why, len, "vfio-pci is not loaded (modprobe vfio-pci)");
+		ret = -EOPNOTSUPP;
+		goto fail;
+	}
 	if (ret) {
 		snprintf(why, len, "binding %s to vfio-pci: %s", bdf, strerror(-ret));
 		goto fail;
@@ -155,6 +160,20 @@ int __vfio_pci_device_open_any(struct vfio_pci_device *dev, const char *bdf, str
 			iommu_cleanup(iommu);
 	}
 	return ret;
+}
+
+int __vfio_pci_device_reopen(struct vfio_pci_device *dev)
+{
+	char why[256];
+
+	if (dev->fd >= 0)
+		close(dev->fd);
+	dev->fd = -1;
+	if (dev->group_fd >= 0) {
+		dev->fd = ioctl(dev->group_fd, VFIO_GROUP_GET_DEVICE_FD, dev->bdf);
+		return dev->fd < 0 ? -errno : 0;
+	}
+	return vfio_cdev_attach(dev, why, sizeof(why));
 }
 
 void vfio_pci_device_close(struct vfio_pci_device *dev)

@@ -31,6 +31,12 @@ int __vfio_pci_device_open(struct vfio_pci_device *dev, const char *bdf, struct 
  */
 int __vfio_pci_device_open_any(struct vfio_pci_device *dev, const char *bdf, struct iommu *iommu,
 			       char *why, size_t len);
+/*
+ * Close the device fd and open a new one, keeping the binding and the IOMMU
+ * set-up: the last close of a device fd is what revokes its DMA-BUFs. -errno.
+ */
+int __vfio_pci_device_reopen(struct vfio_pci_device *dev);
+
 /* Close and restore the original driver. */
 void vfio_pci_device_close(struct vfio_pci_device *dev);
 
