@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "edu.h"
+#include "fault.h"
 #include "util.h"
 
 uint32_t edu_read32(struct edu *edu, unsigned int reg)
@@ -100,7 +101,7 @@ static int edu_wait_poll(struct edu *edu, int timeout_ms)
 {
 	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000;
 
-	while (edu_read32(edu, EDU_REG_DMA_CMD) & EDU_DMA_CMD_START) {
+	while ((edu_read32(edu, EDU_REG_DMA_CMD) & EDU_DMA_CMD_START) || fault_injected("dma-stall")) {
 		if (now_ns() > deadline)
 			return -ETIMEDOUT;
 		usleep(1000);
@@ -129,7 +130,9 @@ int __edu_dma(struct edu *edu, enum edu_dma_dir dir, uint64_t iova, uint32_t buf
 	edu_write64(edu, EDU_REG_DMA_COUNT, len);
 	if (edu->irq_efd >= 0)
 		cmd |= EDU_DMA_CMD_IRQ;
-	edu_write32(edu, EDU_REG_DMA_CMD, cmd);
+	/* An injected stall: the DMA is never started, so it never completes. */
+	if (!fault_injected("dma-stall"))
+		edu_write32(edu, EDU_REG_DMA_CMD, cmd);
 
 	if (edu->irq_efd >= 0)
 		return edu_wait_irq(edu, timeout_ms);
@@ -142,5 +145,6 @@ void edu_dma(struct edu *edu, enum edu_dma_dir dir, uint64_t iova, uint32_t buf_
 
 	PFNMAP_ASSERT(!ret, "edu DMA %s iova=0x%llx off=0x%x len=%u: %s",
 		      dir == EDU_RAM_TO_DEVICE ? "RAM->device" : "device->RAM",
-		      (unsigned long long)iova, buf_off, len, strerror(-ret));
+		      (unsigned long long)iova, buf_off, len,
+		      ret == -ETIMEDOUT ? "the device did not complete it within 5 s" : strerror(-ret));
 }

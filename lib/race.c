@@ -9,9 +9,11 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fault.h"
 #include "kmsg.h"
 #include "race.h"
 #include "util.h"
@@ -132,6 +134,11 @@ static void walker_loop(struct race_shared *rs, struct walker_state *w, pid_t ta
 	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d/%s", target, walk_kind_name(w->kind));
+	/* An injected hang: a FIFO nobody writes blocks the open for good. */
+	if (w->kind == WALK_NUMA_MAPS && fault_injected("proc-read-hang")) {
+		snprintf(path, sizeof(path), "/tmp/pfnmap-hang.%d", getpid());
+		mkfifo(path, 0600);
+	}
 	while (!rs->stop) {
 		int fd, ret;
 

@@ -21,6 +21,8 @@ results_ktap()
 		awk -v t="# $title" -v res="^(not )?ok [0-9]+ $title" '
 			$0 == t { on = 1; buf = ""; next }
 			on && $0 ~ res { print buf; on = 0; exit }
+			# A block cut short (crash, hang) ends where the next program or boot begins.
+			on && (/^# selftests: pfnmap\// || /^(not )?ok [0-9]+ selftests: / || /^TAP version/) { print buf; on = 0; exit }
 			on { buf = buf (buf == "" ? "" : "\n") $0 }
 			END { if (on) print buf }' "$out/ktap.log" > "$out/.block"
 		echo "# $title"

@@ -9,13 +9,23 @@
 # usage: run_tests.sh --vm [--kernel SPEC] [--modules DIR] [--expect FILE]
 #                          [--out DIR] [--env NAME=VALUE]... [--devices LIST]
 #                          [--guest-script FILE [--guest-file FILE]...]
-#                          [--append KERNEL-ARGS] [--qemu-arg ARG]... [TEST...]
+#                          [--append KERNEL-ARGS] [--qemu-arg ARG]...
+#                          [--hang-timeout S] [--fault KIND@REGEX[+S]] [TEST...]
 #   SPEC: debian-sid (default), debian-6.12, or a bzImage path
 #   LIST: the emulated devices, edu,ivshmem (default) or a part of it, or
 #         none (a plain QEMU platform: every test must SKIP with a reason)
 #   --guest-script: the guest runs "sh FILE TEST..." (in /pfnmap, KTAP on
 #   stdout) instead of run_tests.sh; --guest-file puts more files (programs
 #   with their libraries) in the guest's /pfnmap/extra.
+#   --hang-timeout: how long the guest may print nothing before the VM is
+#   declared hung (default: the settings timeout + 60 s).
+#   --fault: inject a fault through the QEMU monitor once, S seconds
+#   (default 2) after the first KTAP line matching REGEX (the guest's output
+#   arrives in chunks, so aim at a program's start): KIND is
+#   unplug-edu or unplug-ivshmem (device_del; the devices then sit behind
+#   PCIe root ports so they can be hot-unplugged), stop (the VM is paused for
+#   good), stop-cont (paused for 20 s, then continued) or panic (an NMI the
+#   guest is told to panic on).
 #
 # Exit: 0 no test failed; 1 a test failed, the kernel crashed or the VM hung;
 #       2 bad usage; 4 a missing precondition (QEMU, edu device).
@@ -34,7 +44,7 @@ die() { echo "run_tests.sh --vm: $2" >&2; exit "$1"; }
 note() { echo "[vm] $*" >&2; }
 
 spec=debian-sid modules= expect= out= tests=() guest_env=() devices=edu,ivshmem
-extra_append= extra_qemu=()
+extra_append= extra_qemu=() hang_timeout= fault= fault_re=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel)  [ $# -ge 2 ] || die 2 "--kernel needs a SPEC"; spec=$2; shift 2 ;;
@@ -53,6 +63,13 @@ while [ $# -gt 0 ]; do
 		   export INITRAMFS_EXTRA="${INITRAMFS_EXTRA:-} $2"; shift 2 ;;
 	--append)  [ $# -ge 2 ] || die 2 "--append needs kernel arguments"; extra_append+=" $2"; shift 2 ;;
 	--qemu-arg) [ $# -ge 2 ] || die 2 "--qemu-arg needs an argument"; extra_qemu+=("$2"); shift 2 ;;
+	--hang-timeout) [ $# -ge 2 ] && [[ $2 =~ ^[1-9][0-9]*$ ]] || die 2 "--hang-timeout needs a number of seconds > 0"
+		   hang_timeout=$2; shift 2 ;;
+	--fault)   [ $# -ge 2 ] && [[ $2 =~ ^(unplug-edu|unplug-ivshmem|stop|stop-cont|panic)@.+$ ]] ||
+			die 2 "--fault needs KIND@REGEX, KIND one of unplug-edu unplug-ivshmem stop stop-cont panic"
+		   fault=${2%%@*} fault_re=${2#*@} fault_delay=2
+		   if [[ $fault_re =~ ^(.*)\+([0-9]+)$ ]]; then fault_re=${BASH_REMATCH[1]} fault_delay=${BASH_REMATCH[2]}; fi
+		   shift 2 ;;
 	-*)        die 2 "unknown option $1" ;;
 	*)         tests+=("$1"); shift ;;
 	esac
@@ -124,10 +141,37 @@ fi
 
 note "kernel $KERNEL_LABEL, accel ${accel%%,*}, output in $out"
 
-qemu_devices=()
-[[ $devices == *edu* ]] && qemu_devices+=(-device edu,dma_mask=0xffffffffffffffff)
+qemu_devices=() edu_bus= ivshmem_bus=
+# Only a device behind a PCIe port can be hot-unplugged on q35; the default
+# topology keeps them on the root complex as before.
+if [[ $fault == unplug-* ]]; then
+	qemu_devices+=(-device pcie-root-port,id=rp1,chassis=1,slot=1 -device pcie-root-port,id=rp2,chassis=2,slot=2)
+	edu_bus=,bus=rp1 ivshmem_bus=,bus=rp2
+fi
+[[ $devices == *edu* ]] && qemu_devices+=(-device "edu,id=edu0,dma_mask=0xffffffffffffffff$edu_bus")
 [[ $devices == *ivshmem* ]] &&
-	qemu_devices+=(-object memory-backend-ram,id=ivshmem,size=2G -device ivshmem-plain,memdev=ivshmem)
+	qemu_devices+=(-object memory-backend-ram,id=ivshmem,size=2G -device "ivshmem-plain,id=ivshmem0,memdev=ivshmem$ivshmem_bus")
+[ "$fault" = panic ] && extra_append+=" unknown_nmi_panic=1"
+hang_timeout=${hang_timeout:-$((timeout + 60))}
+
+# fault_fire SOCKET: the injected fault, in the background; what QEMU said
+# goes to $out/faults.log.
+fault_fire()
+{
+	local qmp=(python3 "$SUITE/vm/qmp.py" "$1")
+	sleep "$fault_delay"
+	{
+		echo "$(date +%T) injecting $fault"
+		case $fault in
+		unplug-edu)     "${qmp[@]}" device_del '{"id": "edu0"}' --wait-event DEVICE_DELETED --timeout 120 ;;
+		unplug-ivshmem) "${qmp[@]}" device_del '{"id": "ivshmem0"}' --wait-event DEVICE_DELETED --timeout 120 ;;
+		stop)           "${qmp[@]}" stop ;;
+		stop-cont)      "${qmp[@]}" stop && sleep 20 && "${qmp[@]}" cont ;;
+		panic)          "${qmp[@]}" inject-nmi ;;
+		esac
+		echo "$(date +%T) done: exit $?"
+	} >> "$out/faults.log" 2>&1
+}
 
 CRASH_RE='Kernel panic|Oops|BUG:|general protection fault|kernel BUG at'
 
@@ -144,12 +188,15 @@ boot_vm()
 		-M q35,kernel-irqchip=split -device intel-iommu,intremap=on,caching-mode=on \
 		-kernel "$KERNEL_IMAGE" -initrd "$initrd" \
 		-append "console=ttyS0 intel_iommu=on iommu=nopt panic=-1 loglevel=4 pfnmap.tests=$list${env:+ pfnmap.env=$env}$extra_append" \
-		-display none -monitor none -no-reboot -nic none \
+		-display none -monitor none -qmp "unix:$out/qmp.$run.sock,server=on,wait=off" -no-reboot -nic none \
 		-serial "file:$console" -chardev "file,id=ktap,path=$ktap" -serial chardev:ktap \
 		"${qemu_devices[@]}" "${extra_qemu[@]}" \
 		</dev/null >"$out/qemu.$run.log" 2>&1 &
-	local qpid=$! line last now started crash_at=0 crash_prog="" current=""
+	local qpid=$! line last now started crash_at=0 crash_prog="" current="" banner=0
 	started=$(date +%s); last=$started
+	# A guest script's output may have results before any of our headers
+	# (run_kselftest.sh's say "selftests: pfnmap: PROG").
+	npass=0 nfail=0 nskip=0 prog_start=$started
 	vm_status=qemu vm_current="" vm_crash=""
 	exec 3< <(tail -n +1 -F --pid=$qpid "$ktap" 2>/dev/null)
 	while :; do
@@ -159,6 +206,7 @@ boot_vm()
 			case $line in
 			"PFNMAP-DONE rc="*) vm_status=done; break ;;
 			"# kernel "*)
+				banner=1
 				# init's banner: a crash before it happened while booting
 				# (seen: an int3 oops in text patching under TCG), not in a test.
 				if grep -q -E "$CRASH_RE" "$console" 2>/dev/null; then
@@ -166,6 +214,8 @@ boot_vm()
 				fi ;;
 			"# selftests: pfnmap/"*) current=${line#\# selftests: pfnmap/}; current=${current/: //}
 				vm_current=$current; prog_start=$last; npass=0 nfail=0 nskip=0 ;;
+			"# selftests: pfnmap: "*) current=${line#\# selftests: pfnmap: }
+				prog_start=$last; npass=0 nfail=0 nskip=0 ;;
 			"# ok "*"# SKIP"*) nskip=$((nskip + 1)) ;;
 			"# ok "*) npass=$((npass + 1)) ;;
 			"# not ok "*) nfail=$((nfail + 1)) ;;
@@ -176,6 +226,11 @@ boot_vm()
 			esac
 			echo "$line" >> "$out/ktap.log"
 			echo "$line"
+			if [ -n "$fault" ] && [[ $line =~ $fault_re ]]; then
+				note "injecting fault $fault (after: $line)"
+				fault_fire "$out/qmp.$run.sock" &
+				fault=
+			fi
 			continue
 		fi
 		now=$(date +%s)
@@ -201,7 +256,7 @@ boot_vm()
 				vm_status=crash; break
 			fi
 		fi
-		if [ $((now - last)) -gt $((timeout + 60)) ] || { [ $last = "$started" ] && [ $((now - started)) -gt 300 ]; }; then
+		if [ $((now - last)) -gt "$hang_timeout" ] || { [ $last = "$started" ] && [ $((now - started)) -gt 300 ]; }; then
 			vm_status=hang; break
 		fi
 	done
@@ -211,6 +266,14 @@ boot_vm()
 		kill $qpid 2>/dev/null; sleep 1; kill -9 $qpid 2>/dev/null
 	fi
 	wait $qpid 2>/dev/null
+	# No banner from init: the kernel never got to run anything, no test is to
+	# blame. A crash is retried (TCG has flaky boot panics), silence is not.
+	if [ $banner = 0 ]; then
+		case $vm_status in
+		crash) vm_status=bootcrash ;;
+		hang|qemu) grep -q -E "$CRASH_RE" "$console" 2>/dev/null && vm_status=bootcrash || vm_status=noboot ;;
+		esac
+	fi
 	vm_crash=$(grep -E -A25 'Kernel panic|Oops|BUG:|general protection fault|kernel BUG at|blocked for more than|soft lockup' "$console" 2>/dev/null | head -n 40)
 }
 
@@ -234,13 +297,19 @@ while [ ${#remaining[@]} -gt 0 ]; do
 		if [ $boot_crashes -gt 2 ]; then host_failed+=("${next[@]}"); break; fi
 		note "booting again"
 		continue ;;
+	noboot)
+		# Deterministic (a truncated image, a kernel without what the VM needs): no retry.
+		why=$(tr -d '\r' < "$out/console.$run.log" 2>/dev/null | grep -v '^[[:space:]]*$' | tail -n1)
+		note "the kernel did not boot: init never started (console: ${why:-nothing}; QEMU: $(tail -n1 "$out/qemu.$run.log" 2>/dev/null | tr -d '\r'))"
+		host_failed+=("${next[@]}")
+		break ;;
 	done) [ ${#next[@]} -eq 0 ] || { note "the VM finished without running: ${next[*]}"; host_failed+=("${next[@]}"); }
 	      break ;;
 	crash|hang|qemu)
 		what=${vm_current:-${next[0]:-}}
 		case $vm_status in
 		crash) why="the kernel crashed" ;;
-		hang)  why="the VM stopped responding (no output for over $((timeout + 60))s)" ;;
+		hang)  why="the VM stopped responding (no output for over ${hang_timeout}s; last line: $(tail -n1 "$out/ktap.log" | cut -c1-100))" ;;
 		qemu)  why="QEMU exited: $(tail -n 3 "$out/qemu.$run.log" | tr '\n' ' ')" ;;
 		esac
 		note "$why during ${what:-boot}"
@@ -274,4 +343,11 @@ expect_report "$out/results.ktap" "$expect" "$KERNEL_RELEASE" > "$out/expectatio
 expect_rc=$?
 cat "$out/expectations.txt"
 echo $expect_rc > "$out/expect_rc"
+# The same results for CI dashboards: results.json and junit.xml.
+if command -v python3 >/dev/null; then
+	python3 "$SUITE/scripts/results.py" --ktap "$out/results.ktap" --release "$KERNEL_RELEASE" \
+		--spec "$spec" --expect "$expect" --out "$out" >&2 || note "writing results.json and junit.xml failed"
+else
+	note "no python3: no results.json or junit.xml (run 'make setup')"
+fi
 exit $rc
