@@ -9,8 +9,23 @@
 SUBDIRS := vfio mm
 KERNEL ?= debian-sid
 
+ifneq ($(wildcard $(dir $(lastword $(MAKEFILE_LIST)))../lib.mk),)
+# In a kernel tree, as tools/testing/selftests/pfnmap, this is the kselftest
+# collection "pfnmap" (TARGETS=pfnmap): one collection, so that
+# run_kselftest.sh -c pfnmap runs it all, with the programs of both
+# sub-directories installed side by side (their names are unique); the
+# benchmarks are built and installed, not run.
+TEST_GEN_PROGS := $(patsubst %.c,%,$(wildcard $(addsuffix /*_test.c,$(SUBDIRS))))
+TEST_GEN_PROGS_EXTENDED := $(patsubst %.c,%,$(wildcard $(addsuffix /*_bench.c,$(SUBDIRS))))
+include $(dir $(lastword $(MAKEFILE_LIST)))lib/libpfnmap.mk
+else
 all:
 	@for d in $(SUBDIRS); do $(MAKE) -C $$d all || exit 1; done
+
+clean:
+	@for d in $(SUBDIRS); do $(MAKE) -C $$d clean; done
+	rm -rf output
+endif
 
 setup:
 	@bash scripts/setup.sh
@@ -21,9 +36,5 @@ run: setup
 
 check:
 	@bash scripts/check.sh
-
-clean:
-	@for d in $(SUBDIRS); do $(MAKE) -C $$d clean; done
-	rm -rf output
 
 .PHONY: all setup run check clean

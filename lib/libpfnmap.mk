@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
-# Included by the sub-collections' Makefiles after they set TEST_GEN_PROGS.
+# Included by the sub-collections' Makefiles after they set TEST_GEN_PROGS,
+# and in a kernel tree by the top Makefile (the collection "pfnmap"), whose
+# program names carry their sub-directory (vfio/vfio_edu_dma_test).
 #
 # In-tree (this suite under tools/testing/selftests/), lib.mk does the work
 # and KHDR_INCLUDES points at the tree's installed headers. Standalone, the
@@ -9,12 +11,19 @@
 
 PFNMAP_TOP := $(realpath $(dir $(lastword $(MAKEFILE_LIST)))/..)
 
-CFLAGS += -Wall -Wextra -O2 -g -D_GNU_SOURCE -I$(PFNMAP_TOP)/lib -MD
+CFLAGS += -Wall -Wextra -O2 -g -D_GNU_SOURCE= -I$(PFNMAP_TOP)/lib -MD
 CFLAGS += $(EXTRA_CFLAGS)
 LDLIBS += -lmnl -pthread
 
 ifneq ($(wildcard $(PFNMAP_TOP)/../lib.mk),)
-CFLAGS += $(KHDR_INCLUDES)
+# lib.mk sets OUTPUT only at the first make level; "make run" and the VM
+# runner call make again from within make.
+ifeq ($(OUTPUT),)
+OUTPUT := $(CURDIR)
+endif
+# The harness as a system header, as standalone: lib.mk's -I would let our
+# -Wextra warn about the kernel's own kselftest_harness.h.
+CFLAGS += $(KHDR_INCLUDES) -isystem $(realpath $(PFNMAP_TOP)/..)
 include $(PFNMAP_TOP)/../lib.mk
 else
 PFNMAP_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/pfnmap
@@ -28,11 +37,12 @@ KHDR_INCLUDES ?= -isystem $(KSRC)/usr/include
 CFLAGS += $(KHDR_INCLUDES) -isystem $(KSRC)/tools/testing/selftests
 OUTPUT ?= $(CURDIR)
 TEST_GEN_PROGS := $(patsubst %,$(OUTPUT)/%,$(TEST_GEN_PROGS))
+TEST_GEN_PROGS_EXTENDED := $(patsubst %,$(OUTPUT)/%,$(TEST_GEN_PROGS_EXTENDED))
 
-all: $(TEST_GEN_PROGS)
+all: $(TEST_GEN_PROGS) $(TEST_GEN_PROGS_EXTENDED)
 
 clean:
-	$(RM) -r $(TEST_GEN_PROGS) $(EXTRA_CLEAN)
+	$(RM) -r $(TEST_GEN_PROGS) $(TEST_GEN_PROGS_EXTENDED) $(EXTRA_CLEAN)
 .PHONY: all clean
 endif
 
@@ -43,8 +53,9 @@ $(LIBPFNMAP_O): $(OUTPUT)/libpfnmap/%.o: $(PFNMAP_TOP)/lib/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CPPFLAGS) -c $< -o $@
 
-$(TEST_GEN_PROGS): $(OUTPUT)/%: %.c $(LIBPFNMAP_O)
+$(TEST_GEN_PROGS) $(TEST_GEN_PROGS_EXTENDED): $(OUTPUT)/%: %.c $(LIBPFNMAP_O)
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CPPFLAGS) $(LDFLAGS) $< $(LIBPFNMAP_O) $(LDLIBS) -o $@
 
-EXTRA_CLEAN += $(OUTPUT)/libpfnmap $(TEST_GEN_PROGS:%=%.d)
--include $(LIBPFNMAP_O:%.o=%.d) $(TEST_GEN_PROGS:%=%.d)
+EXTRA_CLEAN += $(OUTPUT)/libpfnmap $(TEST_GEN_PROGS:%=%.d) $(TEST_GEN_PROGS_EXTENDED:%=%.d)
+-include $(LIBPFNMAP_O:%.o=%.d) $(TEST_GEN_PROGS:%=%.d) $(TEST_GEN_PROGS_EXTENDED:%=%.d)
