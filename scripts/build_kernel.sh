@@ -46,18 +46,7 @@ case $src in
 debian-sid|debian-6.12)
 	if [ "$src" = debian-sid ]; then debian_pick sid linux-source; else debian_pick host linux-source-6.12; fi
 	id="$DEB_NAME $DEB_VERSION"
-	dir=$PFNMAP_CACHE/src/${DEB_NAME}_$DEB_VERSION
-	if [ ! -e "$dir/.unpacked" ]; then
-		tmp=$(mktemp -d "${TMPDIR:-/tmp}/pfnmap-src.XXXXXX")
-		chown _apt "$tmp" 2>/dev/null || true
-		log "fetching $id"
-		(cd "$tmp" && APT_CONFIG=$DEB_CONF apt-get download -qq "$DEB_NAME" >/dev/null 2>&1)
-		rm -rf "$dir" && mkdir -p "$dir"
-		dpkg-deb --fsys-tarfile "$tmp"/*.deb | tar -xO --wildcards './usr/src/linux-source-*.tar.*' |
-			tar -xJ -C "$dir" --strip-components=1
-		touch "$dir/.unpacked"
-		rm -rf "$tmp"
-	fi ;;
+	dir=$(debian_source_tree) ;;
 *.tar.*)
 	[ -f "$src" ] || { log "no tarball $src"; exit 2; }
 	id="$(readlink -f "$src") $(stat -c '%s %Y' "$src")"

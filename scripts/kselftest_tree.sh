@@ -27,19 +27,7 @@ for p in gcc make libmnl-dev rsync xz-utils; do
 done
 
 debian_pick sid linux-source
-src=$PFNMAP_CACHE/src/${DEB_NAME}_$DEB_VERSION
-if [ ! -e "$src/.unpacked" ]; then
-	tmp=$(mktemp -d "${TMPDIR:-/tmp}/pfnmap-src.XXXXXX")
-	chown _apt "$tmp" 2>/dev/null || true
-	log "fetching $DEB_NAME $DEB_VERSION"
-	(cd "$tmp" && APT_CONFIG=$DEB_CONF apt-get download -qq "$DEB_NAME" >/dev/null 2>&1) ||
-		{ rm -rf "$tmp"; log "apt-get download $DEB_NAME failed"; exit 1; }
-	rm -rf "$src" && mkdir -p "$src"
-	dpkg-deb --fsys-tarfile "$tmp"/*.deb | tar -xO --wildcards './usr/src/linux-source-*.tar.*' |
-		tar -xJ -C "$src" --strip-components=1
-	touch "$src/.unpacked"
-	rm -rf "$tmp"
-fi
+src=$(debian_source_tree) || exit 1
 
 tree=$work/linux
 rm -rf "$tree"

@@ -117,3 +117,24 @@ debian_fetch()
 	rm -rf "$tmp"
 	[ $rc = 0 ] && touch "$dest/.unpacked"
 }
+
+# debian_source_tree: the kernel tree of the linux-source package that
+# debian_pick chose (DEB_NAME, DEB_VERSION, DEB_CONF), fetched and unpacked
+# once into $PFNMAP_CACHE/src; prints its directory.
+debian_source_tree()
+{
+	local dir=$PFNMAP_CACHE/src/${DEB_NAME}_$DEB_VERSION tmp
+	if [ ! -e "$dir/.unpacked" ]; then
+		tmp=$(mktemp -d "${TMPDIR:-/tmp}/pfnmap-src.XXXXXX")
+		chown _apt "$tmp" 2>/dev/null || true
+		echo "fetching $DEB_NAME $DEB_VERSION" >&2
+		(cd "$tmp" && APT_CONFIG=$DEB_CONF apt-get download -qq "$DEB_NAME" >/dev/null 2>&1) ||
+			{ rm -rf "$tmp"; echo "apt-get download $DEB_NAME failed" >&2; return 1; }
+		rm -rf "$dir" && mkdir -p "$dir"
+		dpkg-deb --fsys-tarfile "$tmp"/*.deb | tar -xO --wildcards './usr/src/linux-source-*.tar.*' |
+			tar -xJ -C "$dir" --strip-components=1 || { rm -rf "$tmp"; return 1; }
+		touch "$dir/.unpacked"
+		rm -rf "$tmp"
+	fi
+	echo "$dir"
+}
