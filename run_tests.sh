@@ -5,17 +5,24 @@
 #
 #   ./run_tests.sh [TEST...]           on this machine, with the devices named
 #                                      by PFNMAP_EDU_BDF / PFNMAP_BAR_BDF /
-#                                      PFNMAP_BDF (nothing else is touched)
+#                                      PFNMAP_BDF (nothing else is touched;
+#                                      PFNMAP_BDF=none: no device, tests SKIP)
 #   ./run_tests.sh --vm [--kernel SPEC] [--modules DIR] [--expect FILE] [TEST...]
 #                                      in a QEMU VM with emulated devices
 #   ./run_tests.sh --list              the test programs
+#   ./run_tests.sh --cleanup           undo what a killed run left behind
 #
 # TEST is a program name (vfio_edu_dma_test) or a sub-collection (vfio, mm).
 # PFNMAP_TEST_ARGS is passed to every program (harness filters such as
 # -vpud_1g, race options such as --duration=30).
+# Exit: 0 no test failed, 1 a test failed, 2 bad usage, 4 a missing
+# precondition (root, IOMMU, vfio-pci, a viable IOMMU group), with one line
+# saying which.
 # POSIX sh: the VM runs it under busybox.
 
 cd "$(dirname "$0")" || exit 2
+
+die() { echo "run_tests.sh: $2" >&2; exit "$1"; }
 
 list_programs()
 {
@@ -24,12 +31,203 @@ list_programs()
 	done
 }
 
+# --- The record of changes to the system (format: lib/state.h) ---
+
+STATE_DIR=${PFNMAP_STATE_DIR:-/run/pfnmap/state}
+state_self=""
+
+# Start time of a live (not zombie) process, empty when it is gone.
+proc_start()
+{
+	_s=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+	# comm may hold spaces and parentheses: the fields resume after the last ") ".
+	_s=${_s##*") "}
+	# shellcheck disable=SC2086
+	set -- $_s
+	case $1 in Z|X) return 0 ;; esac
+	shift 19
+	echo "$1"
+}
+
+boot_id() { cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown; }
+
+# Record a change of this shell before making it.
+state_add()
+{
+	if [ -z "$state_self" ]; then
+		mkdir -p "$STATE_DIR" 2>/dev/null || return 1
+		state_self=$STATE_DIR/$$-$(proc_start $$)
+		echo "boot $(boot_id) run -" > "$state_self" || return 1
+	fi
+	echo "$1" >> "$state_self"
+}
+
+pci_driver()
+{
+	_l=$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null) && echo "${_l##*/}"
+}
+
+# A process holding the device through vfio (its group or cdev open, or a
+# BAR mapped through the cdev): vfio-pci's unbind would wait for it forever.
+vfio_holder()
+{
+	_d=/sys/bus/pci/devices/$1
+	_g=$(readlink "$_d/iommu_group" 2>/dev/null); _g=${_g##*/}
+	# shellcheck disable=SC2012
+	_c=$(ls "$_d/vfio-dev" 2>/dev/null | head -n1)
+	ls -l /proc/[0-9]*/fd 2>/dev/null | awk -v g="/dev/vfio/$_g" -v c="/dev/vfio/devices/$_c" -v self=$$ '
+		/^\/proc\/[0-9]+\/fd:$/ { split($0, p, "/"); pid = p[3]; next }
+		pid != self && (($NF == g && g != "/dev/vfio/") || ($NF == c && c != "/dev/vfio/devices/")) { print pid; exit }'
+	[ -n "$_c" ] && grep -l "/dev/vfio/devices/$_c\$" /proc/[0-9]*/maps 2>/dev/null | head -n1 | cut -d/ -f3
+}
+
+# Give a device back to DRIVER with driver_override OVERRIDE ("-": none).
+undo_rebind()
+{
+	_b=$1 _drv=$2 _ovr=$3 _d=/sys/bus/pci/devices/$1
+	[ -e "$_d" ] || return 0	# the device went away, its binding with it
+	_cur=$(pci_driver "$_b"); _cur=${_cur:--}
+	_curo=$(cat "$_d/driver_override" 2>/dev/null)
+	case $_curo in ""|"(null)") _curo=- ;; esac
+	[ "$_cur" = "$_drv" ] && [ "$_curo" = "$_ovr" ] && return 0
+	if [ "$_cur" = vfio-pci ]; then
+		_h=$(vfio_holder "$_b" | head -n1)
+		[ -z "$_h" ] || { why="$_b is in use by pid $_h"; return 1; }
+	fi
+	if [ "$_cur" != - ]; then
+		echo "$_b" > "$_d/driver/unbind" || { why="cannot unbind $_b from $_cur"; return 1; }
+	fi
+	# A lone newline clears the override.
+	if [ "$_ovr" = - ]; then echo > "$_d/driver_override"; else echo "$_ovr" > "$_d/driver_override"; fi ||
+		{ why="cannot write $_d/driver_override"; return 1; }
+	echo "$_b" > /sys/bus/pci/drivers_probe 2>/dev/null
+	[ "$_drv" = - ] && return 0
+	[ "$(pci_driver "$_b")" = "$_drv" ] || echo "$_b" > "/sys/bus/pci/drivers/$_drv/bind" 2>/dev/null
+	_i=0
+	while [ "$(pci_driver "$_b")" != "$_drv" ]; do
+		_i=$((_i + 1))
+		[ $_i -le 100 ] || { why="$_drv did not take $_b back within 10 s"; return 1; }
+		sleep 0.1
+	done
+}
+
+# Undo one record line; on failure why says why.
+undo_line()
+{
+	why=""
+	_kind=${1%% *} _rest=${1#* }
+	case $_kind in
+	rebind)
+		# shellcheck disable=SC2086
+		set -f; set -- $_rest; set +f
+		undo_rebind "$1" "$2" "$3" ;;
+	write)
+		_path=${_rest%% *} _val=
+		case $_rest in *" "*) _val=${_rest#* } ;; esac
+		{ printf '%s' "$_val" > "$_path"; } 2>/dev/null || { why="cannot write '$_val' to $_path"; return 1; } ;;
+	rmmod)
+		[ -d "/sys/module/$_rest" ] || return 0
+		_out=$(rmmod "$_rest" 2>&1) || { why=$(echo "$_out" | tail -n1); return 1; } ;;
+	*)	why="unknown record"; return 1 ;;
+	esac
+}
+
+# Undo a record file, newest change first, again while that makes progress
+# (a module in use by one unloaded later); keep what could not be undone.
+undo_file()
+{
+	_f=$1 _who=$2 _tmp=$1.undo
+	_boot=$(sed -n '1s/^boot \([^ ]*\) .*/\1/p' "$_f")
+	if [ "$_boot" != "$(boot_id)" ]; then
+		echo "dropping $_f: written during another boot, its changes went with it"
+		rm -f "$_f"
+		return
+	fi
+	sed 1d "$_f" | awk '{ l[NR] = $0 } END { for (i = NR; i > 0; i--) print l[i] }' > "$_tmp"
+	while [ -s "$_tmp" ]; do
+		_kept="" _progress=0
+		while IFS= read -r _line; do
+			if undo_line "$_line"; then
+				echo "undid what $_who left: $_line"
+				state_undone=$((state_undone + 1)) _progress=1
+			else
+				_kept="$_kept$_line
+"
+				_why=$why
+			fi
+		done < "$_tmp"
+		printf '%s' "$_kept" > "$_tmp"
+		[ $_progress = 1 ] || break
+	done
+	if [ -s "$_tmp" ]; then
+		while IFS= read -r _line; do
+			echo "could not undo '$_line' (left by $_who): $_why"
+			state_left=$((state_left + 1))
+		done < "$_tmp"
+		{ sed -n 1p "$_f"; awk '{ l[NR] = $0 } END { for (i = NR; i > 0; i--) print l[i] }' "$_tmp"; } > "$_f.new" &&
+			mv "$_f.new" "$_f"
+	else
+		rm -f "$_f"
+	fi
+	rm -f "$_tmp"
+}
+
+# Kill what is left of a program run (a test child outlives the harness
+# killed on timeout: it runs in a process group of its own).
+kill_run()
+{
+	_pids=$(grep -l "PFNMAP_RUN_ID=$1" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3)
+	[ -n "$_pids" ] || return 0
+	# shellcheck disable=SC2086
+	kill -9 $_pids 2>/dev/null
+	_i=0
+	while [ $_i -lt 50 ]; do
+		_alive=""
+		for _p in $_pids; do [ -n "$(proc_start "$_p")" ] && _alive="$_alive $_p"; done
+		[ -n "$_alive" ] || return 0
+		sleep 0.1; _i=$((_i + 1))
+	done
+	echo "pid(s)$_alive did not die: stuck in the kernel"
+}
+
+# Undo the records of dead processes, newest first; sets state_undone and
+# state_left.
+state_cleanup()
+{
+	state_undone=0 state_left=0
+	[ -d "$STATE_DIR" ] || return 0
+	# Names are PID-STARTTIME: newest first by start time.
+	# shellcheck disable=SC2010
+	for _name in $(ls "$STATE_DIR" | grep -E '^[0-9]+-[0-9]+$' | sort -t- -k2,2nr); do
+		_pid=${_name%-*} _start=${_name#*-}
+		[ "$_pid" = $$ ] && continue
+		if [ "$(proc_start "$_pid")" = "$_start" ]; then
+			echo "pid $_pid is still running: its changes stay ($STATE_DIR/$_name)"
+			state_left=$((state_left + $(($(wc -l < "$STATE_DIR/$_name") - 1))))
+			continue
+		fi
+		undo_file "$STATE_DIR/$_name" "pid $_pid"
+	done
+}
+
 case ${1:-} in
 --vm)	shift; exec bash vm/run.sh "$@" ;;
 --list)	list_programs; exit 0 ;;
+--cleanup)
+	[ $# = 1 ] || die 2 "--cleanup takes no arguments"
+	log=$(mktemp "${TMPDIR:-/tmp}/pfnmap-cleanup.XXXXXX") || die 1 "mktemp failed"
+	state_cleanup > "$log"
+	sed 's/^/run_tests.sh --cleanup: /' "$log"
+	rm -f "$log"
+	if [ "$state_left" -gt 0 ]; then
+		echo "run_tests.sh --cleanup: $state_left change(s) could not be undone (records in $STATE_DIR)"
+		exit 1
+	fi
+	echo "run_tests.sh --cleanup: nothing (more) to undo"
+	exit 0 ;;
 -h|--help)
-	sed -n '3,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
--*)	echo "run_tests.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+	sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+-*)	die 2 "unknown option $1 (see --help)" ;;
 esac
 
 PFNMAP_TEST_ARGS=${PFNMAP_TEST_ARGS:-}
@@ -53,13 +251,125 @@ done
 for want in "$@"; do
 	case " $selected " in
 	*"/$want "*|*" $want/"*|*" $want "*) ;;
-	*) echo "run_tests.sh: no test program '$want' (built? see --list)" >&2; exit 2 ;;
+	*) die 2 "no test program '$want' (built? see --list)" ;;
 	esac
 done
-if [ -z "$selected" ]; then
-	echo "run_tests.sh: no test programs built: run 'make' first" >&2
-	exit 2
+[ -n "$selected" ] || die 2 "no test programs built: run 'make' first"
+
+# --- Input: each program checks its options and environment (BDFs, race
+# durations) when asked to list its tests; a refusal is a usage error. ---
+no_device=0
+if [ "${PFNMAP_BDF:-}" = none ]; then
+	no_device=1
+	unset PFNMAP_BDF
 fi
+errf=$(mktemp "${TMPDIR:-/tmp}/pfnmap-args.XXXXXX") || die 1 "mktemp failed"
+for p in $selected; do
+	# shellcheck disable=SC2086
+	PFNMAP_STATE_DIR=/nonexistent ./$p $PFNMAP_TEST_ARGS -l > /dev/null 2> "$errf"
+	rc=$?
+	case $rc in
+	0|4) ;;
+	2) msg=$(tail -n1 "$errf"); rm -f "$errf"; die 2 "${msg#./}" ;;
+	*) rm -f "$errf"; die 2 "PFNMAP_TEST_ARGS '$PFNMAP_TEST_ARGS' is refused by ${p##*/} (see ./$p -h)" ;;
+	esac
+done
+rm -f "$errf"
+
+bdf_norm()
+{
+	# shellcheck disable=SC2046
+	set -- $(echo "$1" | tr 'A-F:.' 'a-f  ')
+	[ $# = 3 ] && set -- 0 "$@"
+	printf '%04x:%02x:%02x.%u\n' "0x$1" "0x$2" "0x$3" "$4"
+}
+
+# The named devices; programs validated the syntax above.
+bdfs=""
+for v in "${PFNMAP_EDU_BDF:-}" "${PFNMAP_BAR_BDF:-}" "${PFNMAP_BDF:-}" \
+	 $(for a in $PFNMAP_TEST_ARGS; do case $a in --edu=*|--bar=*|--device=*) echo "${a#*=}" ;; esac; done); do
+	[ -n "$v" ] || continue
+	b=$(bdf_norm "$v")
+	[ -e "/sys/bus/pci/devices/$b" ] || die 2 "no PCI device $b (lspci -D lists this machine's devices)"
+	case " $bdfs " in *" $b "*) ;; *) bdfs="$bdfs $b" ;; esac
+done
+
+# --- Preconditions, each refused with one line and exit 4. Nothing has been
+# changed yet, and only the named devices will be. ---
+if [ -z "$bdfs" ] && [ $no_device = 0 ]; then
+	die 4 "no device named: set PFNMAP_BDF=BDF (a device with a memory BAR), PFNMAP_EDU_BDF or PFNMAP_BAR_BDF; only named devices are touched (PFNMAP_BDF=none: run without one, tests SKIP)"
+fi
+if [ -n "$bdfs" ]; then
+	[ "$(id -u)" = 0 ] || die 4 "needs root: the tests bind the named devices to vfio-pci and open /dev/vfio"
+	for b in $bdfs; do
+		g=$(readlink "/sys/bus/pci/devices/$b/iommu_group" 2>/dev/null) ||
+			die 4 "$b has no IOMMU group: the IOMMU is off or absent (enable VT-d/AMD-Vi in the firmware, boot with intel_iommu=on or amd_iommu=on)"
+		g=${g##*/}
+		# vfio accepts a group only when no other device in it is driven by the host.
+		for o in /sys/kernel/iommu_groups/"$g"/devices/*; do
+			o=${o##*/}
+			[ "$o" = "$b" ] && continue
+			drv=$(pci_driver "$o")
+			case $drv in
+			""|vfio-pci|pci-stub|pcieport) ;;
+			*) die 4 "IOMMU group $g of $b is not viable: $o is bound to $drv (unbind it first: nothing is unbound that you did not name)" ;;
+			esac
+		done
+	done
+fi
+
+# Leftovers of a killed earlier run go before this run changes anything.
+if [ -d "$STATE_DIR" ] && [ "$(id -u)" = 0 ]; then
+	state_cleanup > "${TMPDIR:-/tmp}/pfnmap-cleanup.$$"
+	[ -s "${TMPDIR:-/tmp}/pfnmap-cleanup.$$" ] &&
+		sed 's/^/run_tests.sh: an earlier run was killed: /' "${TMPDIR:-/tmp}/pfnmap-cleanup.$$" >&2
+	rm -f "${TMPDIR:-/tmp}/pfnmap-cleanup.$$"
+fi
+
+in_list() { case " $2 " in *" $1 "*) return 0 ;; esac; return 1; }
+
+# vfio-pci (and type1) as modules: loaded here, recorded before, unloaded at the end.
+vfio_load()
+{
+	[ -d /sys/bus/pci/drivers/vfio-pci ] && return 0
+	command -v modprobe > /dev/null || die 4 "vfio-pci is not loaded, and there is no modprobe to load it"
+	before=$(cut -d' ' -f1 /proc/modules 2>/dev/null | tr '\n' ' ')
+	recorded=""
+	for m in $(modprobe --show-depends vfio-pci vfio_iommu_type1 2>/dev/null |
+		   sed -n 's|^insmod .*/\([^/]*\)\.ko.*|\1|p' | tr - _) vfio_pci vfio_iommu_type1; do
+		in_list "$m" "$before $recorded" && continue
+		state_add "rmmod $m" || die 4 "cannot record the module load in $STATE_DIR"
+		recorded="$recorded $m"
+	done
+	out=$(modprobe vfio-pci 2>&1)
+	rc=$?
+	modprobe vfio_iommu_type1 > /dev/null 2>&1
+	# Whatever else modprobe pulled in (soft dependencies) is recorded now.
+	for m in $(cut -d' ' -f1 /proc/modules 2>/dev/null); do
+		in_list "$m" "$before $recorded" || { state_add "rmmod $m"; recorded="$recorded $m"; }
+	done
+	if [ $rc != 0 ] || [ ! -d /sys/bus/pci/drivers/vfio-pci ]; then
+		[ -n "$state_self" ] && undo_file "$state_self" "this run" > /dev/null
+		die 4 "vfio-pci is not available: modprobe vfio-pci: $(echo "${out:-loaded, but no driver registered}" | tail -n1) (a kernel without CONFIG_VFIO_PCI?)"
+	fi
+}
+if [ -n "$bdfs" ]; then
+	vfio_load
+	[ -e /dev/vfio/vfio ] || [ -e /dev/iommu ] ||
+		die 4 "neither /dev/vfio/vfio nor /dev/iommu: the kernel has no VFIO container and no iommufd"
+fi
+
+run_id=""
+# shellcheck disable=SC2317 # called from the traps
+finish()
+{
+	[ -z "${counts:-}" ] || : > "$counts.rc.done"
+	[ -z "$run_id" ] || kill_run "$run_id" | sed 's/^/# state: /'
+	state_cleanup | sed 's/^/# state: /'
+	[ -z "$state_self" ] || undo_file "$state_self" "this run" | sed 's/^/# state: /'
+}
+trap 'finish; exit 130' INT
+trap 'finish; exit 143' TERM HUP
 
 set -- $selected
 echo "TAP version 13"
@@ -70,18 +380,40 @@ for p in "$@"; do
 	n=$((n + 1))
 	title="selftests: pfnmap/${p%%/*}: ${p##*/}"
 	echo "# $title"
+	# The trailing dot keeps run 1 from matching run 10.
+	run_id=$$.$n.
 	# The program's exit code travels through a file: the pipe eats it.
 	rcfile="$counts.rc"
+	echo 1 > "$rcfile"
+	rm -f "$rcfile.done" "$rcfile.timeout"
+	# In the background, so a signal to this shell is handled at once.
 	# shellcheck disable=SC2086
-	{ timeout "$timeout" "./$p" $PFNMAP_TEST_ARGS 2>&1; echo $? > "$rcfile"; } | while IFS= read -r line; do
+	{ PFNMAP_RUN_ID=$run_id "./$p" $PFNMAP_TEST_ARGS 2>&1; echo $? > "$rcfile"; } | while IFS= read -r line; do
 		echo "# $line"
 		case $line in
 		"ok "*"# SKIP"*) echo s >> "$counts" ;;
 		"ok "*)          echo p >> "$counts" ;;
 		"not ok "*)      echo f >> "$counts" ;;
 		esac
-	done
+	done &
+	pipe=$!
+	# The timeout kills every process of the run: timeout(1) would reach the
+	# harness only, and the test child it forked (a process group of its
+	# own) would race on, holding the pipe open and the device bound.
+	(
+		i=0
+		while [ $i -lt "$timeout" ] && [ ! -e "$rcfile.done" ]; do sleep 1; i=$((i + 1)); done
+		[ -e "$rcfile.done" ] || { : > "$rcfile.timeout"; kill_run "$run_id" > /dev/null; }
+	) &
+	dog=$!
+	wait $pipe
+	: > "$rcfile.done"
+	wait $dog
+	# What a killed or timed-out program left: its processes, then its changes.
+	{ kill_run "$run_id"; state_cleanup; } | sed 's/^/# state: /'
+	run_id=""
 	rc=$(cat "$rcfile")
+	[ -e "$rcfile.timeout" ] && rc=124
 	case $rc in
 	0)   echo "ok $n $title" ;;
 	4)   echo "ok $n $title # SKIP" ;;
@@ -89,6 +421,7 @@ for p in "$@"; do
 	*)   echo "not ok $n $title # exit=$rc"; failed=1 ;;
 	esac
 done
+[ -z "$state_self" ] || undo_file "$state_self" "this run" | sed 's/^/# state: /'
 echo "pfnmap: $(grep -c p "$counts") passed, $(grep -c f "$counts") failed, $(grep -c s "$counts") skipped"
-rm -f "$counts" "$counts.rc"
+rm -f "$counts" "$counts.rc" "$counts.rc.done" "$counts.rc.timeout"
 exit $failed

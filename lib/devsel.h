@@ -7,6 +7,7 @@
  *   --edu=BDF / PFNMAP_EDU_BDF   an edu device (DMA engine)
  *   --bar=BDF / PFNMAP_BAR_BDF   a device with a large memory BAR
  *   --device=BDF / PFNMAP_BDF    any device: used for both roles it fits
+ * BDF "none" names no device (the tests needing one SKIP).
  * devsel_parse() removes these options from argv before the harness sees
  * them, and exits with 2 on a malformed BDF.
  */

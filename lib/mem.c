@@ -44,7 +44,12 @@ static void *map_hugetlb(struct mem_buf *buf, size_t size, char *why, int len)
 	if (p != MAP_FAILED)
 		return p;
 	have = hugepages_get();
-	if (have < 0 || hugepages_set(have + need)) {
+	if (have < 0 || state_record(&buf->state, "write %s %ld", NR_HUGEPAGES, have)) {
+		snprintf(why, len, "no free 2 MiB hugetlb pages, and growing the pool cannot be recorded");
+		return MAP_FAILED;
+	}
+	if (hugepages_set(have + need)) {
+		state_forget(&buf->state);
 		snprintf(why, len, "no free 2 MiB hugetlb pages and %s not writable", NR_HUGEPAGES);
 		return MAP_FAILED;
 	}
@@ -121,7 +126,7 @@ void mem_buf_free(struct mem_buf *buf)
 	if (buf->addr)
 		munmap(buf->addr, buf->size);
 	buf->addr = NULL;
-	if (buf->hugepages_saved >= 0)
-		hugepages_set(buf->hugepages_saved);
+	if (buf->hugepages_saved >= 0 && !hugepages_set(buf->hugepages_saved))
+		state_forget(&buf->state);
 	buf->hugepages_saved = -1;
 }

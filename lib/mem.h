@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "state.h"
+
 /* DMA targets in RAM, backed the ways a VMM's guest memory is. */
 enum mem_backing {
 	MEM_ANON,		/* 4 KiB pages */
@@ -16,13 +18,15 @@ struct mem_buf {
 	size_t size;
 	enum mem_backing backing;
 	long hugepages_saved;	/* nr_hugepages before we raised it, -1: untouched */
+	struct state_entry state;	/* the on-disk record of raising it */
 };
 
 /*
  * Allocate and touch size bytes (a multiple of 2 MiB for the huge backings).
  * -EOPNOTSUPP with why filled when the backing is not available here: THP
  * disabled, no hugetlb pages to be had. A hugetlb pool the allocation needs
- * is grown for it and shrunk back by mem_buf_free().
+ * is grown for it (recorded on disk first, state.h) and shrunk back by
+ * mem_buf_free().
  */
 int __mem_buf_alloc(struct mem_buf *buf, enum mem_backing backing, size_t size, char *why, int len);
 void mem_buf_free(struct mem_buf *buf);

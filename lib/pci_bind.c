@@ -13,6 +13,7 @@
 #include <linux/netlink.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -233,6 +234,10 @@ int __pci_driver_bind(const char *bdf, const char *driver, struct pci_binding *s
 		return ret;
 	if (!strcmp(cur, driver))
 		return 0;
+	/* Unbinding for a driver that is not there would leave the device without one. */
+	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/%s", driver);
+	if (access(path, F_OK))
+		return -ENOENT;
 
 	snprintf(save->orig_driver, sizeof(save->orig_driver), "%s", cur);
 	snprintf(path, sizeof(path), PCI_SYSFS "/%s/driver_override", bdf);
@@ -246,6 +251,13 @@ int __pci_driver_bind(const char *bdf, const char *driver, struct pci_binding *s
 	nl = uevent_open();
 	if (!nl)
 		return -errno;
+	/* On disk before the change: a test killed from here on leaves a record to undo. */
+	ret = state_record(&save->state, "rebind %s %s %s", bdf, cur[0] ? cur : "-",
+			   save->orig_override[0] ? save->orig_override : "-");
+	if (ret) {
+		mnl_socket_close(nl);
+		return ret;
+	}
 	save->changed = true;
 	ret = pci_unbind(nl, bdf, timeout_ms);
 	if (!ret)
@@ -269,7 +281,86 @@ int __pci_driver_restore(struct pci_binding *save, int timeout_ms)
 		ret = pci_probe_with(nl, save->bdf, save->orig_override,
 				     save->orig_driver[0] ? save->orig_driver : NULL, timeout_ms);
 	mnl_socket_close(nl);
-	if (!ret)
+	if (!ret) {
 		save->changed = false;
+		state_forget(&save->state);
+	}
 	return ret;
+}
+
+/* Matches fds and mappings: a BAR mapping outlives the fd it came from. */
+static bool proc_refers_to(const char *pid, const char *const targets[], int nr)
+{
+	char path[PATH_MAX], link[PATH_MAX], line[PATH_MAX + 128];
+	struct dirent *de;
+	bool found = false;
+	DIR *dir;
+	FILE *f;
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%s/fd", pid);
+	dir = opendir(path);
+	while (dir && !found && (de = readdir(dir))) {
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/%s/fd/%s", pid, de->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		for (i = 0; i < nr; i++)
+			found |= !strcmp(link, targets[i]);
+	}
+	if (dir)
+		closedir(dir);
+	snprintf(path, sizeof(path), "/proc/%s/maps", pid);
+	f = found ? NULL : fopen(path, "r");
+	while (f && !found && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		for (i = 0; i < nr; i++) {
+			size_t tl = strlen(targets[i]), ll = strlen(line);
+
+			found |= ll >= tl && !strcmp(line + ll - tl, targets[i]);
+		}
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
+pid_t pci_vfio_holder(const char *bdf)
+{
+	char path[PATH_MAX], group[64] = "", cdev[NAME_MAX + 32] = "";
+	const char *targets[2];
+	struct dirent *de;
+	pid_t holder = 0;
+	int nr = 0, g;
+	DIR *dir;
+
+	g = pci_iommu_group(bdf);
+	if (g >= 0) {
+		snprintf(group, sizeof(group), "/dev/vfio/%d", g);
+		targets[nr++] = group;
+	}
+	snprintf(path, sizeof(path), PCI_SYSFS "/%s/vfio-dev", bdf);
+	dir = opendir(path);
+	while (dir && (de = readdir(dir)))
+		if (!strncmp(de->d_name, "vfio", 4))
+			snprintf(cdev, sizeof(cdev), "/dev/vfio/devices/%s", de->d_name);
+	if (dir)
+		closedir(dir);
+	if (cdev[0])
+		targets[nr++] = cdev;
+	if (!nr)
+		return 0;
+	dir = opendir("/proc");
+	while (dir && !holder && (de = readdir(dir))) {
+		if (!isdigit((unsigned char)de->d_name[0]) || atoi(de->d_name) == getpid())
+			continue;
+		if (proc_refers_to(de->d_name, targets, nr))
+			holder = atoi(de->d_name);
+	}
+	if (dir)
+		closedir(dir);
+	return holder;
 }

@@ -3,6 +3,9 @@
 #define PFNMAP_PCI_BIND_H
 
 #include <stdbool.h>
+#include <sys/types.h>
+
+#include "state.h"
 
 #define PCI_BDF_LEN 16
 
@@ -12,6 +15,7 @@ struct pci_binding {
 	char orig_driver[64];		/* "" when it had none */
 	char orig_override[64];		/* "" when "(null)" */
 	bool changed;
+	struct state_entry state;	/* the on-disk record of the change */
 };
 
 /* Normalise "bb:dd.f" or "dddd:bb:dd.f" into out; -EINVAL if malformed. */
@@ -27,9 +31,17 @@ int pci_iommu_group(const char *bdf);
 int pci_driver_get(const char *bdf, char *buf, int len);
 
 /*
+ * A process holding bdf through vfio (its group or its cdev open), 0 when
+ * none: unbinding a device vfio-pci still serves blocks until it is released.
+ */
+pid_t pci_vfio_holder(const char *bdf);
+
+/*
  * Bind bdf to driver through driver_override, waiting (through kobject
- * uevents) until the bind happened. Records the previous state in save
- * unless it was already bound to driver. -errno, -ETIMEDOUT.
+ * uevents) until the bind happened. Records the previous state in save, and
+ * on disk (state.h) before changing anything, unless it was already bound to
+ * driver. -ENOENT (nothing changed) when no such driver is registered;
+ * -errno, -ETIMEDOUT.
  */
 int __pci_driver_bind(const char *bdf, const char *driver, struct pci_binding *save, int timeout_ms);
 

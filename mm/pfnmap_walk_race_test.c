@@ -246,5 +246,5 @@ int main(int argc, char **argv)
 {
 	devsel_parse(&argc, argv);
 	race_parse_args(&argc, argv);
-	return test_harness_run(argc, argv);
+	return pfnmap_test_run(argc, argv);
 }

@@ -8,7 +8,7 @@ export PFNMAP_CACHE=${PFNMAP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pfnmap}
 mkdir -p "$PFNMAP_CACHE"
 
 PACKAGES="gcc make libc6-dev libmnl-dev pkg-config qemu-system-x86 busybox-static
-	  kmod cpio xz-utils zstd gzip file"
+	  kmod cpio xz-utils zstd gzip file python3"
 
 missing=
 for p in $PACKAGES; do

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef PFNMAP_STATE_H
+#define PFNMAP_STATE_H
+
+/*
+ * A record on disk of every change the suite makes to the system, each
+ * written before the change is made, so that what a killed test left behind
+ * (a device bound to vfio-pci, a grown hugetlb pool, a module loaded) is
+ * undone by the next run or by "run_tests.sh --cleanup".
+ *
+ * Each process that changes something owns one file, DIR/PID-STARTTIME
+ * (DIR: $PFNMAP_STATE_DIR, default /run/pfnmap/state; STARTTIME from
+ * /proc/PID/stat tells a reused pid apart). Its first line names the boot
+ * and the run it belongs to; then one line per change, oldest first, saying
+ * how to undo it:
+ *
+ *   boot BOOT_ID run RUN_ID
+ *   rebind BDF DRIVER OVERRIDE	give BDF back to DRIVER with driver_override
+ *				OVERRIDE ("-": none)
+ *   write PATH VALUE		write VALUE (the rest of the line) to PATH
+ *   rmmod MODULE		unload MODULE (the runner's module loads)
+ *
+ * A change its owner undid loses its line; a file with no change left is
+ * removed. A file whose owner is dead is a leftover: its changes are undone
+ * newest first, newest file first. A file from another boot is dropped,
+ * its changes went with that boot.
+ *
+ * Only the owner writes its file, so no locking is needed: the cleanup
+ * touches only files of dead owners.
+ */
+
+#include <stddef.h>
+
+/* One recorded change of this process; id 0: nothing recorded. */
+struct state_entry {
+	unsigned int id;
+};
+
+/* The directory holding the records. */
+const char *state_dir(void);
+
+/*
+ * Record how to undo a change before making it: fmt gives the line
+ * ("rebind ...", "write ..."). -errno when the record cannot be written, in
+ * which case the change must not be made.
+ */
+int state_record(struct state_entry *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The change was undone by its owner: drop its line. */
+void state_forget(struct state_entry *e);
+
+/*
+ * Read path, record "write PATH OLD", then write val to it. state_undo()
+ * puts the old value back. -errno.
+ */
+int state_write(struct state_entry *e, const char *path, const char *val);
+
+/* Undo a change this process recorded and drop its line; -errno (line kept). */
+int state_undo(struct state_entry *e);
+
+/*
+ * Undo what dead processes left behind (rebind and write lines; rmmod lines
+ * are left to the runner, which loaded the modules). Says on stderr what it
+ * undid and what it could not. Returns how many changes are left undone.
+ */
+int state_recover(void);
+
+/*
+ * Run state_recover() when this process exits (the harness ends with
+ * exit()), not when a child forked from it does.
+ */
+void state_recover_at_exit(void);
+
+/* Undo one line of a record; -errno. Used by the recovery and state_undo(). */
+int state_undo_line(const char *line, char *why, size_t len);
+
+#endif
