@@ -19,21 +19,6 @@ const char *mem_backing_name(enum mem_backing backing)
 	return "?";
 }
 
-static long hugepages_get(void)
-{
-	char buf[32];
-
-	return sysfs_read(NR_HUGEPAGES, buf, sizeof(buf)) ? -1 : atol(buf);
-}
-
-static int hugepages_set(long n)
-{
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%ld", n);
-	return sysfs_write(NR_HUGEPAGES, buf);
-}
-
 static void *map_hugetlb(struct mem_buf *buf, size_t size, char *why, int len)
 {
 	long need = size / SZ_2M, have;
@@ -43,12 +28,12 @@ static void *map_hugetlb(struct mem_buf *buf, size_t size, char *why, int len)
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE, -1, 0);
 	if (p != MAP_FAILED)
 		return p;
-	have = hugepages_get();
+	have = sysfs_read_long(NR_HUGEPAGES);
 	if (have < 0 || state_record(&buf->state, "write %s %ld", NR_HUGEPAGES, have)) {
 		snprintf(why, len, "no free 2 MiB hugetlb pages, and growing the pool cannot be recorded");
 		return MAP_FAILED;
 	}
-	if (hugepages_set(have + need)) {
+	if (sysfs_write_long(NR_HUGEPAGES, have + need)) {
 		state_forget(&buf->state);
 		snprintf(why, len, "no free 2 MiB hugetlb pages and %s not writable", NR_HUGEPAGES);
 		return MAP_FAILED;
@@ -126,7 +111,7 @@ void mem_buf_free(struct mem_buf *buf)
 	if (buf->addr)
 		munmap(buf->addr, buf->size);
 	buf->addr = NULL;
-	if (buf->hugepages_saved >= 0 && !hugepages_set(buf->hugepages_saved))
+	if (buf->hugepages_saved >= 0 && !sysfs_write_long(NR_HUGEPAGES, buf->hugepages_saved))
 		state_forget(&buf->state);
 	buf->hugepages_saved = -1;
 }

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "mmio.h"
@@ -30,7 +31,8 @@ static void mmio_install(void)
 	sigaction(SIGBUS, &sa, NULL);
 }
 
-int __mmio_read32(volatile uint32_t *addr, uint32_t *val)
+/* One access, either way; the jump back lands here on SIGBUS. */
+static int mmio_access(volatile uint32_t *addr, uint32_t *val, bool write)
 {
 	pthread_once(&mmio_once, mmio_install);
 	/* Save the mask: the jump leaves the handler with SIGBUS blocked. */
@@ -39,20 +41,20 @@ int __mmio_read32(volatile uint32_t *addr, uint32_t *val)
 		return -EFAULT;
 	}
 	mmio_armed = 1;
-	*val = *addr;
+	if (write)
+		*addr = *val;
+	else
+		*val = *addr;
 	mmio_armed = 0;
 	return 0;
 }
 
+int __mmio_read32(volatile uint32_t *addr, uint32_t *val)
+{
+	return mmio_access(addr, val, false);
+}
+
 int __mmio_write32(volatile uint32_t *addr, uint32_t val)
 {
-	pthread_once(&mmio_once, mmio_install);
-	if (sigsetjmp(mmio_env, 1)) {
-		mmio_armed = 0;
-		return -EFAULT;
-	}
-	mmio_armed = 1;
-	*addr = val;
-	mmio_armed = 0;
-	return 0;
+	return mmio_access(addr, &val, true);
 }

@@ -50,3 +50,18 @@ uint64_t now_ns(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
+
+long sysfs_read_long(const char *path)
+{
+	char buf[32];
+
+	return sysfs_read(path, buf, sizeof(buf)) ? -1 : atol(buf);
+}
+
+int sysfs_write_long(const char *path, long val)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%ld", val);
+	return sysfs_write(path, buf);
+}

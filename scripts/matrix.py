@@ -18,6 +18,10 @@ import os
 import re
 import sys
 
+# The same atomic write as the per-run results (a reader never sees half a file).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from results import write  # noqa: E402
+
 OUT_WORD = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP", "crash": "CRASH", "timeout": "TIMEOUT"}
 
 
@@ -284,12 +288,6 @@ def page(docs, title="pfnmap selftests: results by kernel"):
     h += ["</body>", "</html>"]
     return "\n".join(h) + "\n"
 
-
-def write(path, text):
-    tmp = f"{path}.tmp.{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def main(argv):

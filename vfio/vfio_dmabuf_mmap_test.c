@@ -325,33 +325,7 @@ static void *faulter(void *arg)
 	return NULL;
 }
 
-FIXTURE(dmabuf_close_race) {
-	struct kmsg kmsg;
-	struct dmabuf_dev d;
-};
-
-FIXTURE_SETUP(dmabuf_close_race)
-{
-	char why[256] = "";
-	int ret;
-
-	kmsg_open(&self->kmsg);
-	ret = dmabuf_dev_open(&self->d, why, sizeof(why));
-	if (ret) {
-		dmabuf_dev_close(&self->d);
-		if (ret == -EOPNOTSUPP)
-			SKIP(return, "%s", why);
-		ASSERT_EQ(0, ret) TH_LOG("%s", why);
-	}
-}
-
-FIXTURE_TEARDOWN(dmabuf_close_race)
-{
-	dmabuf_dev_close(&self->d);
-	KMSG_CHECK(&self->kmsg);
-}
-
-TEST_F_TIMEOUT(dmabuf_close_race, close_vs_fault, 3600)
+TEST_F_TIMEOUT(dmabuf_mmap, close_vs_fault, 3600)
 {
 	struct dmabuf_range r = { .offset = 0, .length = BUF_LEN };
 	uint64_t start = now_ns(), end = start + (uint64_t)race_params.duration_s * 1000000000ULL;

@@ -28,6 +28,7 @@
 #include "devsel.h"
 #include "iommu.h"
 #include "mem.h"
+#include "state.h"
 #include "util.h"
 #include "vfio_pci.h"
 
@@ -68,6 +69,7 @@ struct region {
 	size_t len;		/* what to munmap */
 	struct mem_buf thp;
 	long pool_saved;	/* 1 GiB hugetlb pool before we grew it, -1: untouched */
+	struct state_entry pool_state;	/* so a killed benchmark's pool is shrunk back */
 	long faults;		/* minor faults pre-faulting it took */
 };
 
@@ -92,24 +94,9 @@ static void prefault(volatile uint8_t *p, size_t size, bool write)
 	}
 }
 
-static long pool_get(void)
-{
-	char buf[32];
-
-	return sysfs_read(HUGETLB_1G_POOL, buf, sizeof(buf)) ? -1 : atol(buf);
-}
-
-static void pool_set(long n)
-{
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%ld", n);
-	sysfs_write(HUGETLB_1G_POOL, buf);
-}
-
 static void *hugetlb_1g_map(struct region *r, size_t len, char *why, size_t wlen)
 {
-	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_1GB;
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_1GB, err;
 	long have;
 	void *p;
 
@@ -117,12 +104,17 @@ static void *hugetlb_1g_map(struct region *r, size_t len, char *why, size_t wlen
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, -1, 0);
 	if (p != MAP_FAILED)
 		return p;
-	have = pool_get();
+	have = sysfs_read_long(HUGETLB_1G_POOL);
 	if (have < 0) {
 		snprintf(why, wlen, "no 1 GiB hugetlb pages here (CPU or kernel without them)");
 		return MAP_FAILED;
 	}
-	pool_set(have + len / SZ_1G);
+	err = state_record(&r->pool_state, "write %s %ld", HUGETLB_1G_POOL, have);
+	if (err) {
+		snprintf(why, wlen, "cannot record the change of %s: %s", HUGETLB_1G_POOL, strerror(-err));
+		return MAP_FAILED;
+	}
+	sysfs_write_long(HUGETLB_1G_POOL, have + len / SZ_1G);
 	r->pool_saved = have;
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, -1, 0);
 	if (p == MAP_FAILED)
@@ -186,8 +178,8 @@ static void region_put(const struct row *row, struct region *r)
 		mem_buf_free(&r->thp);
 	else if (r->addr)
 		munmap(r->addr, r->len);
-	if (r->pool_saved >= 0)
-		pool_set(r->pool_saved);
+	if (r->pool_saved >= 0 && !sysfs_write_long(HUGETLB_1G_POOL, r->pool_saved))
+		state_forget(&r->pool_state);
 	r->addr = NULL;
 }
 

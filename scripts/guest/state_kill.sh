@@ -91,27 +91,22 @@ kill_when()
 	fi
 }
 
-compare()
+# state_vs_snapshot same|differs WHAT: the state against the snapshot, as wanted.
+state_vs_snapshot()
 {
 	snapshot > /tmp/now
 	if diff /tmp/before /tmp/now > /tmp/diff; then
-		ok "$1: the state equals the snapshot"
+		if [ "$1" = same ]; then ok "$2: the state equals the snapshot"
+		else bad "$2: the kill left nothing to undo (the test was not caught in the middle)"; fi
 	else
-		bad "$1: the state differs from the snapshot:"
+		if [ "$1" = same ]; then bad "$2: the state differs from the snapshot:"
+		else ok "$2: the state differs from the snapshot:"; fi
 		sed 's/^/    /' /tmp/diff
 	fi
 }
+compare() { state_vs_snapshot same "$1"; }
+differs() { state_vs_snapshot differs "$1"; }
 
-differs()
-{
-	snapshot > /tmp/now
-	if diff /tmp/before /tmp/now > /tmp/diff; then
-		bad "$1: the kill left nothing to undo (the test was not caught in the middle)"
-	else
-		ok "$1: the state differs from the snapshot:"
-		sed 's/^/    /' /tmp/diff
-	fi
-}
 
 # busybox modprobe wants /lib/modules/RELEASE with a modules.dep; init
 # insmodded from a flat directory. vfio-pci goes, so the runner loads it.
