@@ -94,6 +94,29 @@ static int read_all(int fd)
 }
 
 /*
+ * Read fd to the end, looking for needle: 1 found, 0 not, -errno. The last
+ * bytes of each chunk are kept, so a needle split across reads is found.
+ */
+static int read_find(int fd, const char *needle)
+{
+	size_t keep = strlen(needle), have = 0;
+	char buf[65536 + 64];
+	int found = 0;
+	ssize_t n;
+
+	while ((n = read(fd, buf + have, sizeof(buf) - have - 1)) > 0) {
+		have += n;
+		buf[have] = '\0';
+		found = found || strstr(buf, needle);
+		if (have > keep) {
+			memmove(buf, buf + have - keep, keep);
+			have = keep;
+		}
+	}
+	return n < 0 ? -errno : found;
+}
+
+/*
  * pagemap walks only the range whose entries are read: read those of the
  * region under test, then scan it with PAGEMAP_SCAN where the kernel has it.
  */
@@ -131,7 +154,7 @@ static int walk_pagemap(int fd, uint64_t start, uint64_t end)
 
 static void walker_loop(struct race_shared *rs, struct walker_state *w, pid_t target)
 {
-	char path[64];
+	char path[64], needle[24];
 
 	snprintf(path, sizeof(path), "/proc/%d/%s", target, walk_kind_name(w->kind));
 	/* An injected hang: a FIFO nobody writes blocks the open for good. */
@@ -139,16 +162,29 @@ static void walker_loop(struct race_shared *rs, struct walker_state *w, pid_t ta
 		snprintf(path, sizeof(path), "/tmp/pfnmap-hang.%d", getpid());
 		mkfifo(path, 0600);
 	}
+	/*
+	 * numa_maps and smaps list the region by its start address: a walk
+	 * that does not show it did not walk the mapping under test.
+	 */
 	while (!rs->stop) {
 		int fd, ret;
 
+		snprintf(needle, sizeof(needle), "%llx", (unsigned long long)rs->region_start);
 		w->read_started_ns = now_ns();
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
 			ret = -errno;
+		} else if (w->kind == WALK_PAGEMAP) {
+			ret = walk_pagemap(fd, rs->region_start, rs->region_end);
+			close(fd);
+		} else if ((w->kind == WALK_NUMA_MAPS || w->kind == WALK_SMAPS) && rs->region_start) {
+			ret = read_find(fd, needle);
+			close(fd);
+			if (ret == 0)
+				w->region_missing = 1;
+			ret = ret < 0 ? ret : 0;
 		} else {
-			ret = w->kind == WALK_PAGEMAP ?
-			      walk_pagemap(fd, rs->region_start, rs->region_end) : read_all(fd);
+			ret = read_all(fd);
 			close(fd);
 		}
 		w->read_started_ns = 0;
@@ -299,6 +335,11 @@ int race_monitor(struct race_shared *rs, struct kmsg *k, pid_t *target, uint64_t
 					fprintf(stderr, "# walker of /proc/%d/%s stopped: %s\n",
 						*target, walk_kind_name(w->kind), strerror(w->error));
 				w->pid = -1;
+				failures++;
+			} else if (w->region_missing) {
+				fprintf(stderr, "# a read of /proc/%d/%s did not show the mapping under test at 0x%llx\n",
+					*target, walk_kind_name(w->kind), (unsigned long long)rs->region_start);
+				w->region_missing = 0;
 				failures++;
 			} else if (walker_hung(w, hung_ms)) {
 				race_wchan(w->pid, wchan, sizeof(wchan));

@@ -31,6 +31,7 @@ struct walker_state {
 	volatile uint64_t walks;		/* completed reads */
 	volatile uint64_t read_started_ns;	/* 0: not inside a read */
 	volatile int error;			/* errno of a failed open/read */
+	volatile int region_missing;		/* a read did not list the region under test */
 };
 
 /* Shared (MAP_SHARED) between the test, its target and its walkers. */

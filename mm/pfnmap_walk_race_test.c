@@ -175,10 +175,10 @@ static void target_main(FIXTURE_DATA(walk_race) *self, const FIXTURE_VARIANT(wal
 	for (off = SZ_2M; off < 2 * SZ_2M; off += SZ_4K)
 		(void)target_region[0][off];
 	faults_4k = minflt_self() - f0;
-	dprintf(self->report[1], "faults %ld %ld\n", faults_2m, faults_4k);
-
+	/* The region first: the walkers start when the report arrives. */
 	self->rs->region_start = (uintptr_t)addr;
 	self->rs->region_end = (uintptr_t)addr + variant->size;
+	dprintf(self->report[1], "faults %ld %ld\n", faults_2m, faults_4k);
 	for (i = 0; i < REFAULTERS; i++)
 		pthread_create(&threads[i], NULL, refaulter, self->rs);
 	for (i = 0; i < REFAULTERS; i++)

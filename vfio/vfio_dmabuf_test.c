@@ -148,10 +148,23 @@ FIXTURE(dmabuf_import) {
 	struct edu edu;
 	int bar;
 	struct mem_buf src;
+	/*
+	 * Released in teardown, before the devices, also when an assertion
+	 * ended the test early: an open DMA-BUF or BAR mapping holds the device,
+	 * and giving it back to its driver would wait for them for ever.
+	 */
+	int buf_fd;
+	volatile uint8_t *bar_map;
 };
 
 static void dmabuf_import_close(FIXTURE_DATA(dmabuf_import) *self)
 {
+	if (self->bar_map)
+		vfio_pci_bar_unmap((void *)self->bar_map, self->bar_dev.regions[self->bar].size);
+	self->bar_map = NULL;
+	if (self->buf_fd >= 0)
+		close(self->buf_fd);
+	self->buf_fd = -1;
 	if (self->edu_open) {
 		edu_cleanup(&self->edu);
 		vfio_pci_device_close(&self->edu_dev);
@@ -171,6 +184,7 @@ FIXTURE_SETUP(dmabuf_import)
 
 	kmsg_open(&self->kmsg);
 	self->iommu.container_fd = self->iommu.iommufd = -1;
+	self->buf_fd = -1;
 	edu_bdf = devsel_edu(why, sizeof(why));
 	if (!edu_bdf)
 		SKIP(return, "%s", why);
@@ -219,16 +233,14 @@ TEST_F(dmabuf_import, map_file_dma_lands_in_bar)
 	volatile uint8_t *bar;
 	int fd, ret;
 
-	fd = __vfio_pci_dmabuf_export(&self->bar_dev, self->bar, 0, &r, 1);
+	fd = self->buf_fd = __vfio_pci_dmabuf_export(&self->bar_dev, self->bar, 0, &r, 1);
 	ASSERT_LE(0, fd) TH_LOG("export: %s", strerror(-fd));
 	ret = __iommu_map_file(&self->iommu, fd, 0, iova_buf, r.length);
-	if (ret == -EOPNOTSUPP || ret == -ENOTTY) {
-		close(fd);
+	if (ret == -EOPNOTSUPP || ret == -ENOTTY)
 		SKIP(return, "IOMMU_IOAS_MAP_FILE is not available");
-	}
 	ASSERT_EQ(0, ret) TH_LOG("IOMMU_IOAS_MAP_FILE of the DMA-BUF: %s", strerror(-ret));
 
-	bar = vfio_pci_bar_map(&self->bar_dev, self->bar, 0, 0);
+	bar = self->bar_map = vfio_pci_bar_map(&self->bar_dev, self->bar, 0, 0);
 	for (i = 0; i < len; i++) {
 		src[i] = i * 29 + 3;
 		bar[r.offset + off + i] = 0;
@@ -236,14 +248,13 @@ TEST_F(dmabuf_import, map_file_dma_lands_in_bar)
 	iommu_map(&self->iommu, src, iova_src, SZ_2M);
 	edu_dma(&self->edu, EDU_RAM_TO_DEVICE, iova_src, 0, len);
 	edu_dma(&self->edu, EDU_DEVICE_TO_RAM, iova_buf + off, 0, len);
-	for (i = 0; i < len; i++)
+	for (i = 0; i < len; i++) {
 		ASSERT_EQ(src[i], bar[r.offset + off + i])
 			TH_LOG("BAR byte 0x%llx after the DMA through the imported DMA-BUF",
 			       (unsigned long long)(r.offset + off + i));
+	}
 	iommu_unmap(&self->iommu, iova_src, SZ_2M);
 	iommu_unmap(&self->iommu, iova_buf, r.length);
-	vfio_pci_bar_unmap((void *)bar, self->bar_dev.regions[self->bar].size);
-	close(fd);
 }
 
 PFNMAP_TEST_MAIN
