@@ -152,6 +152,13 @@ fi
 [[ $devices == *ivshmem* ]] &&
 	qemu_devices+=(-object memory-backend-ram,id=ivshmem,size=2G -device "ivshmem-plain,id=ivshmem0,memdev=ivshmem$ivshmem_bus")
 [ "$fault" = panic ] && extra_append+=" unknown_nmi_panic=1"
+# The monitor only when a fault is to be injected, its socket in a short
+# directory of its own (a unix socket path has room for 107 bytes).
+qmp_args=() qmp_dir=
+if [ -n "$fault" ]; then
+	qmp_dir=$(mktemp -d "${TMPDIR:-/tmp}/pfnmap-qmp.XXXXXX") || die 1 "cannot make a directory for the QEMU monitor"
+	trap 'rm -rf "$qmp_dir"' EXIT
+fi
 hang_timeout=${hang_timeout:-$((timeout + 60))}
 
 # fault_fire SOCKET: the injected fault, in the background; what QEMU said
@@ -183,12 +190,13 @@ boot_vm()
 	local list; list=$(IFS=,; echo "$*")
 	local env; env=$(IFS=,; echo "${guest_env[*]}")
 	local console=$out/console.$run.log ktap=$out/guest.$run.ktap
+	[ -z "$qmp_dir" ] || qmp_args=(-qmp "unix:$qmp_dir/$run.sock,server=on,wait=off")
 	: > "$ktap"
 	"$QEMU" -accel "$accel" -cpu "$cpu" -m 4G -smp 2 \
 		-M q35,kernel-irqchip=split -device intel-iommu,intremap=on,caching-mode=on \
 		-kernel "$KERNEL_IMAGE" -initrd "$initrd" \
 		-append "console=ttyS0 intel_iommu=on iommu=nopt panic=-1 loglevel=4 pfnmap.tests=$list${env:+ pfnmap.env=$env}$extra_append" \
-		-display none -monitor none -qmp "unix:$out/qmp.$run.sock,server=on,wait=off" -no-reboot -nic none \
+		-display none -monitor none "${qmp_args[@]}" -no-reboot -nic none \
 		-serial "file:$console" -chardev "file,id=ktap,path=$ktap" -serial chardev:ktap \
 		"${qemu_devices[@]}" "${extra_qemu[@]}" \
 		</dev/null >"$out/qemu.$run.log" 2>&1 &
@@ -228,7 +236,7 @@ boot_vm()
 			echo "$line"
 			if [ -n "$fault" ] && [[ $line =~ $fault_re ]]; then
 				note "injecting fault $fault (after: $line)"
-				fault_fire "$out/qmp.$run.sock" &
+				fault_fire "$qmp_dir/$run.sock" &
 				fault=
 			fi
 			continue
