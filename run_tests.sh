@@ -386,9 +386,13 @@ for p in "$@"; do
 	rcfile="$counts.rc"
 	echo 1 > "$rcfile"
 	rm -f "$rcfile.done" "$rcfile.timeout"
+	# After a kernel crash the VM runner resumes a program with the tests
+	# that did not get to run: resume/PROGRAM lists them (fixture.variant.test).
+	resume=""
+	[ -f "resume/${p##*/}" ] && resume=$(sed 's/^/-r /' "resume/${p##*/}" | tr '\n' ' ')
 	# In the background, so a signal to this shell is handled at once.
 	# shellcheck disable=SC2086
-	{ PFNMAP_RUN_ID=$run_id "./$p" $PFNMAP_TEST_ARGS 2>&1; echo $? > "$rcfile"; } | while IFS= read -r line; do
+	{ PFNMAP_RUN_ID=$run_id "./$p" $PFNMAP_TEST_ARGS $resume 2>&1; echo $? > "$rcfile"; } | while IFS= read -r line; do
 		echo "# $line"
 		case $line in
 		"ok "*"# SKIP"*) echo s >> "$counts" ;;

@@ -32,9 +32,31 @@
  * of ours: one line, exit 2 (usage). Then run the tests, and undo what a
  * test killed on timeout left behind (state.h).
  */
+/*
+ * --list-names: every test as fixture.variant.test, in the order the
+ * harness runs them, one a line. The VM runner uses it to resume a program
+ * after a kernel crash with the tests that did not get to run (-r NAME).
+ */
+static inline void pfnmap_list_names(void)
+{
+	struct __fixture_variant_metadata no_variant = { .name = "", }, *v;
+	struct __fixture_metadata *f;
+	struct __test_metadata *t;
+
+	for (f = __fixture_list; f; f = f->next)
+		for (v = f->variant ?: &no_variant; v; v = v->next)
+			for (t = f->tests; t; t = t->next)
+				printf("%s%s%s.%s\n", f->name, v->name[0] ? "." : "", v->name, t->name);
+}
+
 static inline int pfnmap_test_run(int argc, char **argv)
 {
 	int i;
+
+	if (argc == 2 && !strcmp(argv[1], "--list-names")) {
+		pfnmap_list_names();
+		return 0;
+	}
 
 	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
 		if (strncmp(argv[i], "--", 2))

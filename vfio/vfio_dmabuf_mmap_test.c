@@ -380,9 +380,4 @@ TEST_F_TIMEOUT(dmabuf_mmap, close_vs_fault, 3600)
 	EXPECT_LT(0, cr.sigbus) TH_LOG("no access ever got SIGBUS: the close never revoked a mapping in use");
 }
 
-int main(int argc, char **argv)
-{
-	devsel_parse(&argc, argv);
-	race_parse_args(&argc, argv);
-	return test_harness_run(argc, argv);
-}
+PFNMAP_TEST_MAIN

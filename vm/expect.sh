@@ -18,13 +18,36 @@ results_ktap()
 	for p in "$@"; do
 		n=$((n + 1)) coll=${p%%/*} name=${p##*/}
 		title="selftests: pfnmap/$coll: $name"
+		# A program the VM ended in (crash, hang) has its block cut short
+		# where the next program or boot begins; when its remaining tests were
+		# resumed in a later boot it has more blocks. One block stays as it
+		# is; several are merged: results renumbered, the test the VM ended
+		# in reported as not ok, one plan.
 		awk -v t="# $title" -v res="^(not )?ok [0-9]+ $title" '
-			$0 == t { on = 1; buf = ""; next }
-			on && $0 ~ res { print buf; on = 0; exit }
-			# A block cut short (crash, hang) ends where the next program or boot begins.
-			on && (/^# selftests: pfnmap\// || /^(not )?ok [0-9]+ selftests: / || /^TAP version/) { print buf; on = 0; exit }
-			on { buf = buf (buf == "" ? "" : "\n") $0 }
-			END { if (on) print buf }' "$out/ktap.log" > "$out/.block"
+			function close_block() {
+				if (cut != "")
+					line[++nl] = "# not ok " (++k) " " cut " # CRASH: the VM ended during this test"
+				cut = ""; on = 0
+			}
+			$0 == t { if (on) close_block(); on = 1; blocks++; next }
+			on && ($0 ~ res || /^# selftests: pfnmap\// || /^(not )?ok [0-9]+ selftests: / || /^TAP version/ || /^# kernel /) { close_block(); next }
+			!on { next }
+			/^# TAP version / { next }
+			/^# 1\.\./ { plan = $0; next }
+			match($0, /^# (not )?ok [0-9]+ /) {
+				rest = substr($0, RLENGTH + 1)
+				line[++nl] = ($0 ~ /^# not ok/ ? "# not ok " : "# ok ") (++k) " " rest
+				cut = ""; next
+			}
+			/^# #  RUN / { cut = $4 }
+			{ line[++nl] = $0 }
+			END {
+				if (on) close_block()
+				if (!blocks) exit
+				print "# TAP version 13"
+				print (blocks == 1 && plan != "" && k == 0 ? plan : "# 1.." k)
+				for (i = 1; i <= nl; i++) print line[i]
+			}' "$out/ktap.log" > "$out/.block"
 		echo "# $title"
 		[ -s "$out/.block" ] && grep -v '^$' "$out/.block"
 		why=$(grep -F "$p|" "$out/crashes" 2>/dev/null | head -n1 | cut -d'|' -f2)

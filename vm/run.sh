@@ -157,7 +157,6 @@ fi
 qmp_args=() qmp_dir=
 if [ -n "$fault" ]; then
 	qmp_dir=$(mktemp -d "${TMPDIR:-/tmp}/pfnmap-qmp.XXXXXX") || die 1 "cannot make a directory for the QEMU monitor"
-	trap 'rm -rf "$qmp_dir"' EXIT
 fi
 hang_timeout=${hang_timeout:-$((timeout + 60))}
 
@@ -194,7 +193,7 @@ boot_vm()
 	: > "$ktap"
 	"$QEMU" -accel "$accel" -cpu "$cpu" -m 4G -smp 2 \
 		-M q35,kernel-irqchip=split -device intel-iommu,intremap=on,caching-mode=on \
-		-kernel "$KERNEL_IMAGE" -initrd "$initrd" \
+		-kernel "$KERNEL_IMAGE" -initrd "$boot_initrd" \
 		-append "console=ttyS0 intel_iommu=on iommu=nopt panic=-1 loglevel=4 pfnmap.tests=$list${env:+ pfnmap.env=$env}$extra_append" \
 		-display none -monitor none "${qmp_args[@]}" -no-reboot -nic none \
 		-serial "file:$console" -chardev "file,id=ktap,path=$ktap" -serial chardev:ktap \
@@ -285,12 +284,40 @@ boot_vm()
 	vm_crash=$(grep -E -A25 'Kernel panic|Oops|BUG:|general protection fault|kernel BUG at|blocked for more than|soft lockup' "$console" 2>/dev/null | head -n 40)
 }
 
+# resume_list PROGRAM RUN: the tests of PROGRAM that boot RUN ended before,
+# in the harness's order: all it has (--list-names) but those with a result
+# and the one running when the VM ended.
+resume_list()
+{
+	local prog=$1 run=$2
+	tr -d '\r' < "$out/guest.$run.ktap" | awk -v t="# selftests: pfnmap/${prog%%/*}: ${prog##*/}" '
+		$0 == t { on = 1; next }
+		on && /^# selftests: pfnmap\// { on = 0 }
+		on && match($0, /^# (not )?ok [0-9]+ /) { split(substr($0, RLENGTH + 1), a, " "); print a[1] }
+		on && /^# #  RUN / { print $4 }' > "$out/.seen"
+	"$SUITE/$prog" --list-names 2>/dev/null | grep -vxF -f "$out/.seen"
+	rm -f "$out/.seen"
+}
+
+# The programs' resume lists go into the guest as an extra cpio archive
+# appended to the initramfs (the kernel unpacks them one after the other).
+resume_root=$(mktemp -d "${TMPDIR:-/tmp}/pfnmap-resume.XXXXXX") || die 1 "cannot make a temporary directory"
+trap 'rm -rf "$resume_root" ${qmp_dir:+"$qmp_dir"}' EXIT
+mkdir -p "$resume_root/pfnmap/resume"
+declare -A resumed_left=()
+
 : > "$out/ktap.log"
 remaining=("${programs[@]}")
 run=0 host_failed=() boot_crashes=0
 while [ ${#remaining[@]} -gt 0 ]; do
 	run=$((run + 1))
+	boot_initrd=$initrd
+	if [ -n "$(ls -A "$resume_root/pfnmap/resume")" ]; then
+		boot_initrd=$out/initramfs.$run.gz
+		{ cat "$initrd"; (cd "$resume_root" && find . | cpio -o -H newc --quiet | gzip -1); } > "$boot_initrd"
+	fi
 	boot_vm $run "${remaining[@]}"
+	rm -f "$out/initramfs.$run.gz"
 	done_now=$(grep -E '^(ok|not ok) [0-9]+ selftests: pfnmap/' "$out/guest.$run.ktap" | tr -d '\r' |
 		sed -E 's/^(ok|not ok) [0-9]+ selftests: pfnmap\/([a-z]+): ([A-Za-z0-9_]+).*/\2\/\3/')
 	next=()
@@ -330,6 +357,16 @@ while [ ${#remaining[@]} -gt 0 ]; do
 		rest=()
 		for p in "${next[@]}"; do [ "$p" = "$what" ] || rest+=("$p"); done
 		next=("${rest[@]}")
+		# Its tests that did not get to run still can, in the next boot: each
+		# resume must leave fewer to run, so a crash that recurs cannot loop.
+		left=$(resume_list "$what" $run)
+		nleft=$(printf '%s' "$left" | grep -c .)
+		if [ "$nleft" -gt 0 ] && [ "$nleft" -lt "${resumed_left[$what]:-1000000}" ]; then
+			resumed_left[$what]=$nleft
+			echo "$left" > "$resume_root/pfnmap/resume/${what##*/}"
+			note "${what##*/}: $nleft test(s) did not get to run; resuming them"
+			next=("$what" "${next[@]}")
+		fi
 		[ $run -lt 20 ] || { note "giving up after $run VM boots"; host_failed+=("${next[@]}"); break; }
 		[ ${#next[@]} -gt 0 ] && note "restarting the VM for: ${next[*]}" ;;
 	esac
