@@ -25,8 +25,10 @@ results_ktap()
 		# in reported as not ok, one plan.
 		awk -v t="# $title" -v res="^(not )?ok [0-9]+ $title" '
 			function close_block() {
-				if (cut != "")
+				if (cut != "") {
 					line[++nl] = "# not ok " (++k) " " cut " # CRASH: the VM ended during this test"
+					nfail++; merged = 1
+				}
 				cut = ""; on = 0
 			}
 			$0 == t { if (on) close_block(); on = 1; blocks++; next }
@@ -37,8 +39,11 @@ results_ktap()
 			match($0, /^# (not )?ok [0-9]+ /) {
 				rest = substr($0, RLENGTH + 1)
 				line[++nl] = ($0 ~ /^# not ok/ ? "# not ok " : "# ok ") (++k) " " rest
+				if ($0 ~ /^# not ok/) nfail++; else if (rest ~ /# SKIP/) nskip++; else npass++
 				cut = ""; next
 			}
+			# One boot'"'"'s totals: a merged block gets its own below.
+			/^# # (Totals: |PASSED: |FAILED: |[0-9]+ skipped test)/ { total[++nt] = $0; next }
 			/^# #  RUN / { cut = $4 }
 			{ line[++nl] = $0 }
 			END {
@@ -47,6 +52,10 @@ results_ktap()
 				print "# TAP version 13"
 				print (blocks == 1 && plan != "" && k == 0 ? plan : "# 1.." k)
 				for (i = 1; i <= nl; i++) print line[i]
+				if (blocks > 1 || merged)
+					printf "# # Totals: pass:%d fail:%d xfail:0 xpass:0 skip:%d error:0\n", npass, nfail, nskip
+				else
+					for (i = 1; i <= nt; i++) print total[i]
 			}' "$out/ktap.log" > "$out/.block"
 		echo "# $title"
 		[ -s "$out/.block" ] && grep -v '^$' "$out/.block"
