@@ -148,3 +148,39 @@ void edu_dma(struct edu *edu, enum edu_dma_dir dir, uint64_t iova, uint32_t buf_
 		      (unsigned long long)iova, buf_off, len,
 		      ret == -ETIMEDOUT ? "the device did not complete it within 5 s" : strerror(-ret));
 }
+
+int __edu_bar_pair_open(struct edu_bar_pair *p, struct iommu *iommu, const char *edu_bdf,
+			const char *bar_bdf, char *why, size_t len)
+{
+	int ret;
+
+	if (edu_bdf) {
+		ret = __vfio_pci_device_open(&p->edu_dev, edu_bdf, iommu, why, len);
+		if (ret)
+			return ret;
+		p->edu_open = true;
+		ret = __edu_init(&p->edu, &p->edu_dev);
+		if (ret) {
+			snprintf(why, len, "edu at %s does not respond: %s", edu_bdf, strerror(-ret));
+			return ret;
+		}
+	}
+	if (bar_bdf) {
+		ret = __vfio_pci_device_open(&p->bar_dev, bar_bdf, iommu, why, len);
+		if (ret)
+			return ret;
+		p->bar_open = true;
+	}
+	return 0;
+}
+
+void edu_bar_pair_close(struct edu_bar_pair *p)
+{
+	if (p->edu_open) {
+		edu_cleanup(&p->edu);
+		vfio_pci_device_close(&p->edu_dev);
+	}
+	if (p->bar_open)
+		vfio_pci_device_close(&p->bar_dev);
+	p->edu_open = p->bar_open = false;
+}

@@ -71,4 +71,23 @@ int __edu_dma(struct edu *edu, enum edu_dma_dir dir, uint64_t iova, uint32_t buf
 	      uint32_t len, int timeout_ms);
 void edu_dma(struct edu *edu, enum edu_dma_dir dir, uint64_t iova, uint32_t buf_off, uint32_t len);
 
+/*
+ * The edu device (the DMA engine) and a device with a large BAR, in one
+ * IOMMU context: the tests that have edu DMA into or through a BAR.
+ */
+struct edu_bar_pair {
+	struct vfio_pci_device edu_dev, bar_dev;
+	struct edu edu;
+	bool edu_open, bar_open;
+};
+
+/*
+ * Open edu_bdf (bound to vfio-pci and initialised) and bar_bdf in iommu;
+ * either may be NULL. 0, -EOPNOTSUPP with why filled (SKIP), or -errno.
+ * What was opened before a failure stays open for edu_bar_pair_close().
+ */
+int __edu_bar_pair_open(struct edu_bar_pair *p, struct iommu *iommu, const char *edu_bdf,
+			const char *bar_bdf, char *why, size_t len);
+void edu_bar_pair_close(struct edu_bar_pair *p);
+
 #endif

@@ -22,6 +22,7 @@ const char *mem_backing_name(enum mem_backing backing)
 static void *map_hugetlb(struct mem_buf *buf, size_t size, char *why, int len)
 {
 	long need = size / SZ_2M, have;
+	char val[32];
 	void *p;
 
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
@@ -29,16 +30,12 @@ static void *map_hugetlb(struct mem_buf *buf, size_t size, char *why, int len)
 	if (p != MAP_FAILED)
 		return p;
 	have = sysfs_read_long(NR_HUGEPAGES);
-	if (have < 0 || state_record(&buf->state, "write %s %ld", NR_HUGEPAGES, have)) {
-		snprintf(why, len, "no free 2 MiB hugetlb pages, and growing the pool cannot be recorded");
+	snprintf(val, sizeof(val), "%ld", have + need);
+	if (have < 0 || state_write(&buf->state, NR_HUGEPAGES, val)) {
+		snprintf(why, len, "no free 2 MiB hugetlb pages, and %s cannot be raised (or the change recorded)",
+			 NR_HUGEPAGES);
 		return MAP_FAILED;
 	}
-	if (sysfs_write_long(NR_HUGEPAGES, have + need)) {
-		state_forget(&buf->state);
-		snprintf(why, len, "no free 2 MiB hugetlb pages and %s not writable", NR_HUGEPAGES);
-		return MAP_FAILED;
-	}
-	buf->hugepages_saved = have;
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE, -1, 0);
 	if (p == MAP_FAILED)
@@ -79,7 +76,6 @@ int __mem_buf_alloc(struct mem_buf *buf, enum mem_backing backing, size_t size, 
 	void *p;
 
 	memset(buf, 0, sizeof(*buf));
-	buf->hugepages_saved = -1;
 	buf->backing = backing;
 	switch (backing) {
 	case MEM_ANON:
@@ -111,7 +107,6 @@ void mem_buf_free(struct mem_buf *buf)
 	if (buf->addr)
 		munmap(buf->addr, buf->size);
 	buf->addr = NULL;
-	if (buf->hugepages_saved >= 0 && !sysfs_write_long(NR_HUGEPAGES, buf->hugepages_saved))
-		state_forget(&buf->state);
-	buf->hugepages_saved = -1;
+	/* The pool back to its size before; nothing when it was not grown. */
+	state_undo(&buf->state);
 }

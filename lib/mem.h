@@ -17,7 +17,6 @@ struct mem_buf {
 	void *addr;
 	size_t size;
 	enum mem_backing backing;
-	long hugepages_saved;	/* nr_hugepages before we raised it, -1: untouched */
 	struct state_entry state;	/* the on-disk record of raising it */
 };
 

@@ -57,11 +57,3 @@ long sysfs_read_long(const char *path)
 
 	return sysfs_read(path, buf, sizeof(buf)) ? -1 : atol(buf);
 }
-
-int sysfs_write_long(const char *path, long val)
-{
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%ld", val);
-	return sysfs_write(path, buf);
-}

@@ -45,8 +45,6 @@ int sysfs_read(const char *path, char *buf, size_t len);
 int sysfs_write(const char *path, const char *val);
 /* A sysfs or procfs number: the value, or -1 when it cannot be read. */
 long sysfs_read_long(const char *path);
-/* Write a number to a sysfs or procfs attribute; -errno. */
-int sysfs_write_long(const char *path, long val);
 /* Monotonic time in nanoseconds. */
 uint64_t now_ns(void);
 

@@ -55,9 +55,7 @@ struct map_stats {
 FIXTURE(dma_map_race) {
 	struct kmsg kmsg;
 	struct iommu iommu;
-	struct vfio_pci_device bar_dev, edu_dev;
-	bool bar_open, edu_open;
-	struct edu edu;
+	struct edu_bar_pair pair;
 	int bar;
 	size_t map_size;
 	struct race_shared *rs;
@@ -92,14 +90,7 @@ DMA_MAP_RACE_VARIANT(iommufd, EFAULT);
 
 static void fixture_close(FIXTURE_DATA(dma_map_race) *self)
 {
-	if (self->edu_open) {
-		edu_cleanup(&self->edu);
-		vfio_pci_device_close(&self->edu_dev);
-		self->edu_open = false;
-	}
-	if (self->bar_open)
-		vfio_pci_device_close(&self->bar_dev);
-	self->bar_open = false;
+	edu_bar_pair_close(&self->pair);
 	iommu_cleanup(&self->iommu);
 }
 
@@ -127,20 +118,8 @@ FIXTURE_SETUP(dma_map_race)
 			SKIP(return, "%s", why);
 	}
 	ret = __iommu_init(&self->iommu, variant->iommu_mode, why, sizeof(why));
-	if (!ret && edu_bdf) {
-		ret = __vfio_pci_device_open(&self->edu_dev, edu_bdf, &self->iommu, why, sizeof(why));
-		self->edu_open = !ret;
-		if (!ret) {
-			ret = __edu_init(&self->edu, &self->edu_dev);
-			if (ret)
-				snprintf(why, sizeof(why), "edu at %s does not respond: %s", edu_bdf,
-					 strerror(-ret));
-		}
-	}
-	if (!ret && bar_bdf) {
-		ret = __vfio_pci_device_open(&self->bar_dev, bar_bdf, &self->iommu, why, sizeof(why));
-		self->bar_open = !ret;
-	}
+	if (!ret)
+		ret = __edu_bar_pair_open(&self->pair, &self->iommu, edu_bdf, bar_bdf, why, sizeof(why));
 	if (ret) {
 		fixture_close(self);
 		if (ret == -EOPNOTSUPP)
@@ -149,10 +128,10 @@ FIXTURE_SETUP(dma_map_race)
 	}
 	if (variant->bar == BAR_EDU0) {
 		self->bar = VFIO_PCI_BAR0_REGION_INDEX;
-		self->map_size = self->edu_dev.regions[self->bar].size;
+		self->map_size = self->pair.edu_dev.regions[self->bar].size;
 	} else {
-		self->bar = vfio_pci_largest_bar(&self->bar_dev);
-		self->map_size = self->bar < 0 ? 0 : self->bar_dev.regions[self->bar].size;
+		self->bar = vfio_pci_largest_bar(&self->pair.bar_dev);
+		self->map_size = self->bar < 0 ? 0 : self->pair.bar_dev.regions[self->bar].size;
 		if (self->map_size > SZ_1G)
 			self->map_size = SZ_1G;
 		if (self->map_size < SZ_2M) {
@@ -256,7 +235,7 @@ static void verify_once(struct target_ctx *t, uint64_t k)
 
 	for (i = 0; i < len; i++)
 		dst[i] = 0;
-	ret = __edu_dma(&t->self->edu, EDU_DEVICE_TO_RAM, IOVA_BAR + off, buf_off, len, 5000);
+	ret = __edu_dma(&t->self->pair.edu, EDU_DEVICE_TO_RAM, IOVA_BAR + off, buf_off, len, 5000);
 	if (ret) {
 		record_failure(st, "edu DMA to iova=0x%llx: %s", (unsigned long long)(IOVA_BAR + off),
 			       strerror(-ret));
@@ -324,7 +303,7 @@ static void *hammer(void *arg)
 static void target_main(struct target_ctx *t, bool verify)
 {
 	FIXTURE_DATA(dma_map_race) *self = t->self;
-	struct vfio_pci_device *dev = t->variant->bar == BAR_EDU0 ? &self->edu_dev : &self->bar_dev;
+	struct vfio_pci_device *dev = t->variant->bar == BAR_EDU0 ? &self->pair.edu_dev : &self->pair.bar_dev;
 	pthread_t threads[2];
 	struct mem_buf ram;
 	char why[128];
@@ -348,7 +327,7 @@ static void target_main(struct target_ctx *t, bool verify)
 		if (__mem_buf_alloc(&ram, MEM_ANON, SZ_2M, why, sizeof(why)) ||
 		    (fill_pattern(ram.addr, PATTERN_LEN),
 		     __iommu_map(&self->iommu, ram.addr, IOVA_RAM, SZ_2M)) ||
-		    __edu_dma(&self->edu, EDU_RAM_TO_DEVICE, IOVA_RAM, 0, PATTERN_LEN, 5000)) {
+		    __edu_dma(&self->pair.edu, EDU_RAM_TO_DEVICE, IOVA_RAM, 0, PATTERN_LEN, 5000)) {
 			record_failure(self->st, "setting up the edu pattern failed");
 			self->st->ready = 1;
 			_exit(1);
@@ -423,7 +402,7 @@ static void report_counts(FIXTURE_DATA(dma_map_race) *self, uint64_t elapsed)
 
 TEST_F_TIMEOUT(dma_map_race, map_under_walks, 3600)
 {
-	bool verify = self->edu_open && variant->bar == BAR_LARGEST && !variant->expect_errno;
+	bool verify = self->pair.edu_open && variant->bar == BAR_LARGEST && !variant->expect_errno;
 	uint64_t elapsed;
 	int i, failures;
 

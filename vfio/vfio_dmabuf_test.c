@@ -143,9 +143,7 @@ TEST_F(dmabuf_export, outlives_device_fd)
 FIXTURE(dmabuf_import) {
 	struct kmsg kmsg;
 	struct iommu iommu;
-	struct vfio_pci_device bar_dev, edu_dev;
-	bool bar_open, edu_open;
-	struct edu edu;
+	struct edu_bar_pair pair;
 	int bar;
 	struct mem_buf src;
 	/*
@@ -160,18 +158,12 @@ FIXTURE(dmabuf_import) {
 static void dmabuf_import_close(FIXTURE_DATA(dmabuf_import) *self)
 {
 	if (self->bar_map)
-		vfio_pci_bar_unmap((void *)self->bar_map, self->bar_dev.regions[self->bar].size);
+		vfio_pci_bar_unmap((void *)self->bar_map, self->pair.bar_dev.regions[self->bar].size);
 	self->bar_map = NULL;
 	if (self->buf_fd >= 0)
 		close(self->buf_fd);
 	self->buf_fd = -1;
-	if (self->edu_open) {
-		edu_cleanup(&self->edu);
-		vfio_pci_device_close(&self->edu_dev);
-	}
-	if (self->bar_open)
-		vfio_pci_device_close(&self->bar_dev);
-	self->edu_open = self->bar_open = false;
+	edu_bar_pair_close(&self->pair);
 	mem_buf_free(&self->src);
 	iommu_cleanup(&self->iommu);
 }
@@ -192,21 +184,10 @@ FIXTURE_SETUP(dmabuf_import)
 	if (!bar_bdf)
 		SKIP(return, "%s", why);
 	ret = __iommu_init(&self->iommu, IOMMU_MODE_IOMMUFD, why, sizeof(why));
-	if (!ret) {
-		ret = __vfio_pci_device_open(&self->edu_dev, edu_bdf, &self->iommu, why, sizeof(why));
-		self->edu_open = !ret;
-	}
-	if (!ret) {
-		ret = __edu_init(&self->edu, &self->edu_dev);
-		if (ret)
-			snprintf(why, sizeof(why), "edu at %s does not respond: %s", edu_bdf, strerror(-ret));
-	}
-	if (!ret) {
-		ret = __vfio_pci_device_open(&self->bar_dev, bar_bdf, &self->iommu, why, sizeof(why));
-		self->bar_open = !ret;
-	}
 	if (!ret)
-		ret = vfio_pci_dmabuf_probe(&self->bar_dev, why, sizeof(why));
+		ret = __edu_bar_pair_open(&self->pair, &self->iommu, edu_bdf, bar_bdf, why, sizeof(why));
+	if (!ret)
+		ret = vfio_pci_dmabuf_probe(&self->pair.bar_dev, why, sizeof(why));
 	if (!ret)
 		ret = __mem_buf_alloc(&self->src, MEM_ANON, SZ_2M, why, sizeof(why));
 	if (ret) {
@@ -215,7 +196,7 @@ FIXTURE_SETUP(dmabuf_import)
 			SKIP(return, "%s", why);
 		ASSERT_EQ(0, ret) TH_LOG("%s", why);
 	}
-	self->bar = vfio_pci_largest_bar(&self->bar_dev);
+	self->bar = vfio_pci_largest_bar(&self->pair.bar_dev);
 }
 
 FIXTURE_TEARDOWN(dmabuf_import)
@@ -233,21 +214,21 @@ TEST_F(dmabuf_import, map_file_dma_lands_in_bar)
 	volatile uint8_t *bar;
 	int fd, ret;
 
-	fd = self->buf_fd = __vfio_pci_dmabuf_export(&self->bar_dev, self->bar, 0, &r, 1);
+	fd = self->buf_fd = __vfio_pci_dmabuf_export(&self->pair.bar_dev, self->bar, 0, &r, 1);
 	ASSERT_LE(0, fd) TH_LOG("export: %s", strerror(-fd));
 	ret = __iommu_map_file(&self->iommu, fd, 0, iova_buf, r.length);
 	if (ret == -EOPNOTSUPP || ret == -ENOTTY)
 		SKIP(return, "IOMMU_IOAS_MAP_FILE is not available");
 	ASSERT_EQ(0, ret) TH_LOG("IOMMU_IOAS_MAP_FILE of the DMA-BUF: %s", strerror(-ret));
 
-	bar = self->bar_map = vfio_pci_bar_map(&self->bar_dev, self->bar, 0, 0);
+	bar = self->bar_map = vfio_pci_bar_map(&self->pair.bar_dev, self->bar, 0, 0);
 	for (i = 0; i < len; i++) {
 		src[i] = i * 29 + 3;
 		bar[r.offset + off + i] = 0;
 	}
 	iommu_map(&self->iommu, src, iova_src, SZ_2M);
-	edu_dma(&self->edu, EDU_RAM_TO_DEVICE, iova_src, 0, len);
-	edu_dma(&self->edu, EDU_DEVICE_TO_RAM, iova_buf + off, 0, len);
+	edu_dma(&self->pair.edu, EDU_RAM_TO_DEVICE, iova_src, 0, len);
+	edu_dma(&self->pair.edu, EDU_DEVICE_TO_RAM, iova_buf + off, 0, len);
 	for (i = 0; i < len; i++) {
 		ASSERT_EQ(src[i], bar[r.offset + off + i])
 			TH_LOG("BAR byte 0x%llx after the DMA through the imported DMA-BUF",

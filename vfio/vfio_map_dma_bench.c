@@ -68,8 +68,7 @@ struct region {
 	void *addr;
 	size_t len;		/* what to munmap */
 	struct mem_buf thp;
-	long pool_saved;	/* 1 GiB hugetlb pool before we grew it, -1: untouched */
-	struct state_entry pool_state;	/* so a killed benchmark's pool is shrunk back */
+	struct state_entry pool_state;	/* the 1 GiB pool grown: shrunk back, also after a kill */
 	long faults;		/* minor faults pre-faulting it took */
 };
 
@@ -97,6 +96,7 @@ static void prefault(volatile uint8_t *p, size_t size, bool write)
 static void *hugetlb_1g_map(struct region *r, size_t len, char *why, size_t wlen)
 {
 	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_1GB, err;
+	char val[32];
 	long have;
 	void *p;
 
@@ -109,13 +109,12 @@ static void *hugetlb_1g_map(struct region *r, size_t len, char *why, size_t wlen
 		snprintf(why, wlen, "no 1 GiB hugetlb pages here (CPU or kernel without them)");
 		return MAP_FAILED;
 	}
-	err = state_record(&r->pool_state, "write %s %ld", HUGETLB_1G_POOL, have);
+	snprintf(val, sizeof(val), "%ld", have + (long)(len / SZ_1G));
+	err = state_write(&r->pool_state, HUGETLB_1G_POOL, val);
 	if (err) {
-		snprintf(why, wlen, "cannot record the change of %s: %s", HUGETLB_1G_POOL, strerror(-err));
+		snprintf(why, wlen, "cannot grow %s (or record the change): %s", HUGETLB_1G_POOL, strerror(-err));
 		return MAP_FAILED;
 	}
-	sysfs_write_long(HUGETLB_1G_POOL, have + len / SZ_1G);
-	r->pool_saved = have;
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, -1, 0);
 	if (p == MAP_FAILED)
 		snprintf(why, wlen, "could not get %zu hugetlb page(s) of 1 GiB (boot with hugepagesz=1G hugepages=N): %s",
@@ -130,7 +129,6 @@ static int region_get(const struct row *row, struct vfio_pci_device *dev, int ba
 	long f0 = 0;
 
 	memset(r, 0, sizeof(*r));
-	r->pool_saved = -1;
 	r->len = size;
 	switch (row->backing) {
 	case BAR:
@@ -178,8 +176,7 @@ static void region_put(const struct row *row, struct region *r)
 		mem_buf_free(&r->thp);
 	else if (r->addr)
 		munmap(r->addr, r->len);
-	if (r->pool_saved >= 0 && !sysfs_write_long(HUGETLB_1G_POOL, r->pool_saved))
-		state_forget(&r->pool_state);
+	state_undo(&r->pool_state);
 	r->addr = NULL;
 }
 
