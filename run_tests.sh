@@ -78,7 +78,9 @@ vfio_holder()
 	ls -l /proc/[0-9]*/fd 2>/dev/null | awk -v g="/dev/vfio/$_g" -v c="/dev/vfio/devices/$_c" -v self=$$ '
 		/^\/proc\/[0-9]+\/fd:$/ { split($0, p, "/"); pid = p[3]; next }
 		pid != self && (($NF == g && g != "/dev/vfio/") || ($NF == c && c != "/dev/vfio/devices/")) { print pid; exit }'
-	[ -n "$_c" ] && grep -l "/dev/vfio/devices/$_c\$" /proc/[0-9]*/maps 2>/dev/null | head -n1 | cut -d/ -f3
+	# A maps read waits for the mmap lock, which a process stuck in the
+	# kernel may hold for good: bounded.
+	[ -n "$_c" ] && timeout 5 grep -l "/dev/vfio/devices/$_c\$" /proc/[0-9]*/maps 2>/dev/null | head -n1 | cut -d/ -f3
 }
 
 # Give a device back to DRIVER with driver_override OVERRIDE ("-": none).

@@ -8,6 +8,7 @@
 #include "devsel.h"
 #include "edu.h"
 #include "pci_bind.h"
+#include "util.h"
 #include "vfio_pci.h"
 
 static char edu_bdf[PCI_BDF_LEN], bar_bdf[PCI_BDF_LEN], any_bdf[PCI_BDF_LEN];
@@ -21,7 +22,7 @@ static void devsel_set(char *dst, const char *val, const char *what)
 	}
 	if (pci_bdf_parse(val, dst)) {
 		fprintf(stderr, "invalid BDF '%s' for %s: expected [dddd:]bb:dd.f or none\n", val, what);
-		exit(2);
+		exit(PFNMAP_EXIT_FAIL);	/* a usage error; kselftest reads 2 as XFAIL */
 	}
 }
 

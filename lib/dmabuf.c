@@ -3,9 +3,12 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/dma-buf.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "dmabuf.h"
+#include "iommu.h"
 #include "util.h"
 
 #ifdef VFIO_DEVICE_FEATURE_DMA_BUF
@@ -84,4 +87,156 @@ long long fdinfo_size(int fd)
 			break;
 	fclose(f);
 	return size;
+}
+
+/* SET of a feature whose payload is one or two 32-bit words, or PROBE when data is NULL. */
+static __attribute__((unused)) int feature_ioctl(struct vfio_pci_device *dev, uint32_t feature, const void *data, size_t size)
+{
+	union {
+		struct vfio_device_feature hdr;
+		char buf[sizeof(struct vfio_device_feature) + 16];
+	} f = { .hdr = {
+		.argsz = sizeof(struct vfio_device_feature) + size,
+		.flags = feature | (data ? VFIO_DEVICE_FEATURE_SET : VFIO_DEVICE_FEATURE_PROBE | VFIO_DEVICE_FEATURE_SET),
+	} };
+
+	if (data)
+		memcpy(f.hdr.data, data, size);
+	return ioctl(dev->fd, VFIO_DEVICE_FEATURE, &f) ? -errno : 0;
+}
+
+int __vfio_pci_dmabuf_revoke(struct vfio_pci_device *dev, int buf_fd, char *why, size_t len)
+{
+#ifdef VFIO_DEVICE_FEATURE_DMA_BUF_REVOKE
+	struct vfio_device_feature_dma_buf_revoke r = { .dmabuf_fd = buf_fd };
+
+	(void)why; (void)len;
+	return feature_ioctl(dev, VFIO_DEVICE_FEATURE_DMA_BUF_REVOKE, &r, sizeof(r));
+#else
+	(void)dev; (void)buf_fd;
+	snprintf(why, len, "built against uapi headers without VFIO_DEVICE_FEATURE_DMA_BUF_REVOKE");
+	return -EOPNOTSUPP;
+#endif
+}
+
+int __vfio_pci_dmabuf_memattr(struct vfio_pci_device *dev, int buf_fd, uint32_t memattr,
+			      char *why, size_t len)
+{
+#ifdef VFIO_DEVICE_FEATURE_DMA_BUF_MEMATTR
+	struct vfio_device_feature_dma_buf_memattr m = { .dmabuf_fd = buf_fd, .memattr = memattr };
+
+	(void)why; (void)len;
+	return feature_ioctl(dev, VFIO_DEVICE_FEATURE_DMA_BUF_MEMATTR, &m, sizeof(m));
+#else
+	(void)dev; (void)buf_fd; (void)memattr;
+	snprintf(why, len, "built against uapi headers without VFIO_DEVICE_FEATURE_DMA_BUF_MEMATTR");
+	return -EOPNOTSUPP;
+#endif
+}
+
+static __attribute__((unused)) int feature_probe(struct vfio_pci_device *dev, uint32_t feature, const char *name,
+			 char *why, size_t len)
+{
+	int ret = feature_ioctl(dev, feature, NULL, 0);
+
+	if (ret)
+		snprintf(why, len, "%s: %s probe: %s (a kernel without \"vfio/pci: Add mmap() for DMABUFs\")",
+			 dev->bdf, name, strerror(-ret));
+	return ret ? -EOPNOTSUPP : 0;
+}
+
+int vfio_pci_dmabuf_revoke_probe(struct vfio_pci_device *dev, char *why, size_t len)
+{
+#ifdef VFIO_DEVICE_FEATURE_DMA_BUF_REVOKE
+	return feature_probe(dev, VFIO_DEVICE_FEATURE_DMA_BUF_REVOKE, "VFIO_DEVICE_FEATURE_DMA_BUF_REVOKE", why, len);
+#else
+	(void)dev;
+	snprintf(why, len, "built against uapi headers without VFIO_DEVICE_FEATURE_DMA_BUF_REVOKE");
+	return -EOPNOTSUPP;
+#endif
+}
+
+int vfio_pci_dmabuf_memattr_probe(struct vfio_pci_device *dev, char *why, size_t len)
+{
+#ifdef VFIO_DEVICE_FEATURE_DMA_BUF_MEMATTR
+	return feature_probe(dev, VFIO_DEVICE_FEATURE_DMA_BUF_MEMATTR, "VFIO_DEVICE_FEATURE_DMA_BUF_MEMATTR", why, len);
+#else
+	(void)dev;
+	snprintf(why, len, "built against uapi headers without VFIO_DEVICE_FEATURE_DMA_BUF_MEMATTR");
+	return -EOPNOTSUPP;
+#endif
+}
+
+int __dmabuf_import_try(int buf_fd, size_t len, char *why, size_t wlen)
+{
+	struct iommu ioas = { .container_fd = -1, .iommufd = -1 };
+	int ret = __iommu_init(&ioas, IOMMU_MODE_IOMMUFD, why, wlen);
+
+	if (!ret) {
+		ret = __iommu_map_file(&ioas, buf_fd, 0, 1ULL << 32, len);
+		if (ret == -EOPNOTSUPP || ret == -ENOTTY) {
+			snprintf(why, wlen, "no IOMMU_IOAS_MAP_FILE (headers or kernel before 6.13)");
+			ret = -EOPNOTSUPP;
+		} else if (!ret) {
+			__iommu_unmap(&ioas, 1ULL << 32, len, NULL);
+		}
+	}
+	iommu_cleanup(&ioas);
+	return ret;
+}
+
+int __dmabuf_set_name(int buf_fd, const char *name)
+{
+	return ioctl(buf_fd, DMA_BUF_SET_NAME, name) ? -errno : 0;
+}
+
+int mapping_name(const void *addr, char *buf, size_t len)
+{
+	unsigned long lo, hi, a = (unsigned long)addr;
+	char line[512];
+	int n;
+	FILE *f = fopen("/proc/self/maps", "re");
+
+	if (!f)
+		return -errno;
+	buf[0] = '\0';
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx %*s %*s %*s %*s %n", &lo, &hi, &n) < 2 || a < lo || a >= hi)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		snprintf(buf, len, "%s", line + n);
+		break;
+	}
+	fclose(f);
+	return 0;
+}
+
+int pte_cache_bits(const void *addr, char *bits, size_t len, char *why, size_t wlen)
+{
+	static const char path[] = "/sys/kernel/debug/page_tables/current_user";
+	unsigned long lo, hi, a = (unsigned long)addr;
+	char line[512];
+	int ret = -ENOENT;
+	FILE *f = fopen(path, "re");
+
+	if (!f) {
+		ret = -errno;
+		snprintf(why, wlen, "%s: %s (CONFIG_PTDUMP_DEBUGFS and a mounted debugfs show it)",
+			 path, strerror(errno));
+		return ret;
+	}
+	/* "0x00007f0000000000-0x00007f0000001000           4K USR RW         PCD   NX pte" */
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "0x%lx-0x%lx", &lo, &hi) != 2 || a < lo || a >= hi)
+			continue;
+		snprintf(bits, len, "%s%s%s", strstr(line, " PCD") ? "PCD" : "",
+			 strstr(line, " PCD") && strstr(line, " PWT") ? " " : "",
+			 strstr(line, " PWT") ? "PWT" : "");
+		ret = 0;
+		break;
+	}
+	fclose(f);
+	if (ret)
+		snprintf(why, wlen, "%s does not list %p", path, addr);
+	return ret;
 }

@@ -26,4 +26,44 @@ int __vfio_pci_dmabuf_export(struct vfio_pci_device *dev, uint32_t region, uint3
 /* The "size:" of a file descriptor's /proc/self/fdinfo, or -errno. */
 long long fdinfo_size(int fd);
 
+/*
+ * The features of "vfio/pci: Add mmap() for DMABUFs" (not in any release
+ * yet). Their numbers come from the uapi header the suite is built
+ * against, never from here: the series' own (14, 15) clash with 7.3's
+ * VFIO_DEVICE_FEATURE_ZPCI_ERROR, so a build of it may renumber them.
+ * Each returns -EOPNOTSUPP with why when the headers lack the feature.
+ */
+/* Revoke a buffer of dev for good (VFIO_DEVICE_FEATURE_DMA_BUF_REVOKE): 0 or -errno. */
+int __vfio_pci_dmabuf_revoke(struct vfio_pci_device *dev, int buf_fd, char *why, size_t len);
+/* The memory attribute of later mmaps (VFIO_DEVICE_FEATURE_DMA_BUF_MEMATTR): 0 or -errno. */
+enum dmabuf_memattr { DMABUF_MEMATTR_NC, DMABUF_MEMATTR_WC };
+int __vfio_pci_dmabuf_memattr(struct vfio_pci_device *dev, int buf_fd, uint32_t memattr,
+			      char *why, size_t len);
+/* PROBE of those two: 0, or -EOPNOTSUPP with why (headers or kernel without it). */
+int vfio_pci_dmabuf_revoke_probe(struct vfio_pci_device *dev, char *why, size_t len);
+int vfio_pci_dmabuf_memattr_probe(struct vfio_pci_device *dev, char *why, size_t len);
+
+/*
+ * Import the buffer as an importer would: IOMMU_IOAS_MAP_FILE into an
+ * iommufd IOAS of its own (no device attached). 0 mapped (and unmapped
+ * again), -EOPNOTSUPP with why when there is no iommufd to import with,
+ * else the import's -errno.
+ */
+int __dmabuf_import_try(int buf_fd, size_t len, char *why, size_t wlen);
+
+/* DMA_BUF_SET_NAME: 0 or -errno. */
+int __dmabuf_set_name(int buf_fd, const char *name);
+
+/* The path /proc/self/maps gives the mapping at addr ("" for none); -errno. */
+int mapping_name(const void *addr, char *buf, size_t len);
+
+/*
+ * The cache attribute of the page mapping addr in this process, as x86's
+ * page-table dump (/sys/kernel/debug/page_tables/current_user,
+ * CONFIG_PTDUMP_DEBUGFS) prints its bits: "PCD" (uncached), "PWT"
+ * (write-combining under Linux's PAT layout), "PCD PWT" (strong uncached)
+ * or "" (write-back). -errno when it cannot be seen (why filled).
+ */
+int pte_cache_bits(const void *addr, char *bits, size_t len, char *why, size_t wlen);
+
 #endif

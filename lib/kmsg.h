@@ -6,26 +6,41 @@
 #include <stddef.h>
 
 /*
- * A cursor into the kernel log. kmsg_open() starts at the end of the log so
- * that only what a test provokes is seen.
+ * A cursor into the kernel log, and what it saw. kmsg_open() starts at the
+ * end of the log, so that only what a test provokes is seen, and re-arms
+ * every WARN_ON_ONCE() site (debugfs clear_warn_once): a warning the kernel
+ * already printed once this boot must show again in the test that hits it.
+ *
+ * Every record the cursor passes, by kmsg_scan_bad() or kmsg_wait_for(),
+ * is checked with kmsg_is_bad(); the bad ones are kept in report. If the
+ * process exits before the test's own check (a helper's fatal error), an
+ * exit handler prints what was kept and what is still unread.
  */
 struct kmsg {
 	int fd;
+	int bad;		/* bad records seen so far */
+	char report[4096];	/* their text, as KTAP diagnostic lines */
 };
 
+/* 0, or -errno: without the kernel log a test cannot see a crash. */
 int kmsg_open(struct kmsg *k);
 void kmsg_close(struct kmsg *k);
 
-/*
- * Read all records that arrived since the last call; for each one that
- * kmsg_is_bad() flags, append it to report (if not NULL). Returns how many.
- */
-int kmsg_scan_bad(struct kmsg *k, char *report, size_t len);
+/* Read every record that arrived since the last call; how many were bad, in all. */
+int kmsg_scan_bad(struct kmsg *k);
 
-/* Read records until one contains needle, or timeout_ms passed: 0 or -ETIMEDOUT. */
+/*
+ * Read records until one contains needle (copied to line), or timeout_ms
+ * passed: 0 or -ETIMEDOUT. Bad records passed over on the way are kept.
+ */
 int kmsg_wait_for(struct kmsg *k, const char *needle, int timeout_ms, char *line, size_t len);
 
-/* Oops, BUG, WARNING, soft lockup, RCU stall, hung task, panic. */
+/*
+ * Oops, BUG (KASAN, KFENCE, sleeping in atomic, ...), WARNING (lockdep
+ * splats among them), panic, soft and hard lockups, hung tasks, RCU stalls
+ * (normal, self-detected, expedited, RCU Tasks), UBSAN, list corruption,
+ * refcount_t, kmemleak.
+ */
 bool kmsg_is_bad(const char *msg);
 
 #endif

@@ -5,21 +5,28 @@
 /*
  * Glue between the library and kselftest_harness.h: include this after the
  * harness. Every fixture of the suite opens a kernel-log cursor in its setup
- * and calls KMSG_CHECK() in its teardown, so a test fails when the kernel
- * logged an Oops, BUG, WARNING, soft lockup, RCU stall or hung task while it
- * ran.
+ * (KMSG_OPEN) and checks it in its teardown (KMSG_CHECK), so a test fails
+ * when the kernel logged what kmsg_is_bad() names while it ran.
  */
 #include "devsel.h"
 #include "kmsg.h"
 #include "race.h"
 #include "state.h"
 
+/*
+ * In every fixture's setup, before anything changes: a test that cannot read
+ * the kernel log cannot tell a crash from a pass, so that is a failure.
+ */
+#define KMSG_OPEN(k) do {							\
+	int __ret = kmsg_open(k);						\
+	ASSERT_EQ(0, __ret) TH_LOG("opening /dev/kmsg: %s", strerror(-__ret));	\
+} while (0)
+
+/* In every fixture's teardown, last. */
 #define KMSG_CHECK(k) do {							\
-	char __report[4096];							\
-	int __bad = kmsg_scan_bad(k, __report, sizeof(__report));		\
-	if (__bad) {								\
+	if (kmsg_scan_bad(k)) {							\
 		TH_LOG("the kernel logged %d bad line(s) during the test:\n%s",	\
-		       __bad, __report);					\
+		       (k)->bad, (k)->report);					\
 		_metadata->exit_code = KSFT_FAIL;				\
 	}									\
 	kmsg_close(k);								\
@@ -29,8 +36,9 @@
  * After the suite's own parsers took their options: the harness answers an
  * option it does not know with its whole usage and exit 1, but the suite's
  * options are the long ones, so a long option left here is a mistyped one
- * of ours: one line, exit 2 (usage). Then run the tests, and undo what a
- * test killed on timeout left behind (state.h).
+ * of ours: one line, and exit 1 like every usage error of a test program
+ * (kselftest reads 2 as XFAIL). Then run the tests, and undo what a test
+ * killed on timeout left behind (state.h).
  */
 /*
  * --list-names: every test as fixture.variant.test, in the order the
@@ -61,9 +69,9 @@ static inline int pfnmap_test_run(int argc, char **argv)
 	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
 		if (strncmp(argv[i], "--", 2))
 			continue;
-		fprintf(stderr, "%s: unknown option '%s' (the suite's: --edu=BDF --bar=BDF --device=BDF --duration=SECONDS --walkers=N)\n",
+		fprintf(stderr, "%s: unknown option '%s' (the suite's: --edu=BDF --bar=BDF --device=BDF --duration=SECONDS --walkers=N --walk=KINDS)\n",
 			argv[0], argv[i]);
-		exit(2);
+		exit(KSFT_FAIL);
 	}
 	state_recover_at_exit();
 	return test_harness_run(argc, argv);

@@ -1,12 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/fs.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -18,10 +16,29 @@
 #include "race.h"
 #include "util.h"
 
+/*
+ * Four walkers, two of them of numa_maps (the reader of the original
+ * report): numa_maps, smaps, numa_maps, smaps_rollup.
+ */
 struct race_params race_params = {
-	.duration_s = 20,	/* the known-bad kernels fail within 9 s (README) */
-	.walkers = WALK_NR_KINDS,	/* one of each kind */
+	.duration_s = 20,	/* README, "Detection": the known-bad kernels fail within a few s */
+	.walkers = 4,
+	.nr_kinds = 4,
+	.kinds = { WALK_NUMA_MAPS, WALK_SMAPS, WALK_NUMA_MAPS, WALK_SMAPS_ROLLUP },
 };
+
+static const char *const kind_names[] = {
+	[WALK_NUMA_MAPS] = "numa_maps",
+	[WALK_SMAPS] = "smaps",
+	[WALK_SMAPS_ROLLUP] = "smaps_rollup",
+};
+
+static void usage_error(const char *fmt, const char *what, const char *val)
+{
+	fprintf(stderr, fmt, what, val);
+	fputc('\n', stderr);
+	exit(PFNMAP_EXIT_FAIL);
+}
 
 static int parse_positive(const char *val, const char *what, int max)
 {
@@ -30,9 +47,29 @@ static int parse_positive(const char *val, const char *what, int max)
 
 	if (!*val || *end || v <= 0 || v > max) {
 		fprintf(stderr, "invalid %s '%s': expected a whole number from 1 to %d\n", what, val, max);
-		exit(2);
+		exit(PFNMAP_EXIT_FAIL);
 	}
 	return v;
+}
+
+static void parse_kinds(const char *val, const char *what)
+{
+	char buf[256], *tok, *save;
+	int k;
+
+	snprintf(buf, sizeof(buf), "%s", val);
+	race_params.nr_kinds = 0;
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		for (k = 0; k < WALK_NR_KINDS && strcmp(tok, kind_names[k]); k++)
+			;
+		if (k == WALK_NR_KINDS || race_params.nr_kinds == RACE_MAX_WALKERS)
+			usage_error("invalid %s '%s': expected numa_maps, smaps or smaps_rollup, comma-separated",
+				    what, val);
+		race_params.kinds[race_params.nr_kinds++] = k;
+	}
+	if (!race_params.nr_kinds)
+		usage_error("invalid %s '%s': expected numa_maps, smaps or smaps_rollup, comma-separated",
+			    what, val);
 }
 
 void race_parse_args(int *argc, char **argv)
@@ -42,15 +79,20 @@ void race_parse_args(int *argc, char **argv)
 
 	env = getenv("PFNMAP_RACE_DURATION");
 	if (env && *env)
-		race_params.duration_s = parse_positive(env, "PFNMAP_RACE_DURATION", 3600);
+		race_params.duration_s = parse_positive(env, "PFNMAP_RACE_DURATION", RACE_MAX_DURATION_S);
 	env = getenv("PFNMAP_RACE_WALKERS");
 	if (env && *env)
 		race_params.walkers = parse_positive(env, "PFNMAP_RACE_WALKERS", RACE_MAX_WALKERS);
+	env = getenv("PFNMAP_RACE_WALK");
+	if (env && *env)
+		parse_kinds(env, "PFNMAP_RACE_WALK");
 	for (i = 1; i < *argc; i++) {
 		if (!strncmp(argv[i], "--duration=", 11))
-			race_params.duration_s = parse_positive(argv[i] + 11, "--duration", 3600);
+			race_params.duration_s = parse_positive(argv[i] + 11, "--duration", RACE_MAX_DURATION_S);
 		else if (!strncmp(argv[i], "--walkers=", 10))
 			race_params.walkers = parse_positive(argv[i] + 10, "--walkers", RACE_MAX_WALKERS);
+		else if (!strncmp(argv[i], "--walk=", 7))
+			parse_kinds(argv[i] + 7, "--walk");
 		else
 			argv[out++] = argv[i];
 	}
@@ -73,14 +115,7 @@ void race_shared_free(struct race_shared *rs)
 
 const char *walk_kind_name(enum walk_kind kind)
 {
-	static const char *const names[] = {
-		[WALK_NUMA_MAPS] = "numa_maps",
-		[WALK_SMAPS] = "smaps",
-		[WALK_SMAPS_ROLLUP] = "smaps_rollup",
-		[WALK_PAGEMAP] = "pagemap",
-	};
-
-	return kind < WALK_NR_KINDS ? names[kind] : "?";
+	return kind < WALK_NR_KINDS ? kind_names[kind] : "?";
 }
 
 static int read_all(int fd)
@@ -117,39 +152,24 @@ static int read_find(int fd, const char *needle)
 }
 
 /*
- * pagemap walks only the range whose entries are read: read those of the
- * region under test, then scan it with PAGEMAP_SCAN where the kernel has it.
+ * smaps_rollup: "START-END ---p 00000000 00:00 0   [rollup]" first, START
+ * the first mapping's, END the last's: 1 when addr lies in it, 0 when not,
+ * -errno. The rest is read too: the walk happens in the read.
  */
-static int walk_pagemap(int fd, uint64_t start, uint64_t end)
+static int read_rollup_span(int fd, uint64_t addr)
 {
-	static uint64_t ents[8192];
-	uint64_t off;
+	unsigned long long lo = 0, hi = 0;
+	char buf[4096];
 	ssize_t n;
+	int found;
 
-	for (off = start / 4096 * 8; off < end / 4096 * 8; off += sizeof(ents)) {
-		n = pread(fd, ents, sizeof(ents), off);
-		if (n <= 0)
-			return n < 0 ? -errno : 0;
-	}
-#ifdef PAGEMAP_SCAN
-	{
-		struct page_region regions[64];
-		struct pm_scan_arg arg = {
-			.size = sizeof(arg),
-			.start = start,
-			.end = end,
-			.vec = (uintptr_t)regions,
-			.vec_len = ARRAY_LEN(regions),
-			.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_PFNZERO | PAGE_IS_HUGE,
-			.return_mask = PAGE_IS_PRESENT | PAGE_IS_HUGE,
-		};
-
-		/* ENOTTY: a kernel without PAGEMAP_SCAN, the read() walk stands alone. */
-		if (ioctl(fd, PAGEMAP_SCAN, &arg) < 0 && errno != ENOTTY)
-			return -errno;
-	}
-#endif
-	return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	found = sscanf(buf, "%llx-%llx", &lo, &hi) == 2 && addr >= lo && addr < hi;
+	n = read_all(fd);
+	return n < 0 ? n : found;
 }
 
 static void walker_loop(struct race_shared *rs, struct walker_state *w, pid_t target)
@@ -163,8 +183,10 @@ static void walker_loop(struct race_shared *rs, struct walker_state *w, pid_t ta
 		mkfifo(path, 0600);
 	}
 	/*
-	 * numa_maps and smaps list the region by its start address: a walk
-	 * that does not show it did not walk the mapping under test.
+	 * A walk that does not show the region did not walk the mapping under
+	 * test: numa_maps and smaps list it by its start address, smaps_rollup's
+	 * first line spans from the first mapping to the last, so the start
+	 * address lies between its two.
 	 */
 	while (!rs->stop) {
 		int fd, ret;
@@ -174,21 +196,17 @@ static void walker_loop(struct race_shared *rs, struct walker_state *w, pid_t ta
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
 			ret = -errno;
-		} else if (w->kind == WALK_PAGEMAP) {
-			ret = walk_pagemap(fd, rs->region_start, rs->region_end);
+		} else if (w->kind == WALK_SMAPS_ROLLUP) {
+			ret = read_rollup_span(fd, rs->region_start);
 			close(fd);
-		} else if ((w->kind == WALK_NUMA_MAPS || w->kind == WALK_SMAPS) && rs->region_start) {
-			ret = read_find(fd, needle);
-			close(fd);
-			if (ret == 0)
-				w->region_missing = 1;
-			ret = ret < 0 ? ret : 0;
 		} else {
-			ret = read_all(fd);
+			ret = read_find(fd, needle);
 			close(fd);
 		}
 		w->read_started_ns = 0;
-		if (ret) {
+		if (ret == 0)
+			w->region_missing = 1;
+		if (ret < 0) {
 			w->error = -ret;
 			break;
 		}
@@ -197,7 +215,7 @@ static void walker_loop(struct race_shared *rs, struct walker_state *w, pid_t ta
 	_exit(0);
 }
 
-int race_walker_start(struct race_shared *rs, pid_t target, enum walk_kind kind)
+int race_walker_start(struct race_shared *rs, pid_t target, int i)
 {
 	struct walker_state *w;
 	pid_t pid;
@@ -205,7 +223,7 @@ int race_walker_start(struct race_shared *rs, pid_t target, enum walk_kind kind)
 	if (rs->nr_walkers >= RACE_MAX_WALKERS)
 		return -ENOSPC;
 	w = &rs->walkers[rs->nr_walkers];
-	w->kind = kind;
+	w->kind = race_params.kinds[i % race_params.nr_kinds];
 	pid = fork();
 	if (pid < 0)
 		return -errno;
@@ -297,9 +315,25 @@ void race_wchan(pid_t pid, char *buf, int len)
 	snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
 	if (sysfs_read(path, buf, len))
 		snprintf(buf, len, "?");
+	else if (!strcmp(buf, "0"))	/* not sleeping: spinning in the kernel */
+		snprintf(buf, len, "none: running");
 }
 
 #define PROBE_READ_MS 5000
+
+struct race_op *race_op_hung(struct race_shared *rs, int ms)
+{
+	uint64_t now = now_ns();
+	int i;
+
+	for (i = 0; i < RACE_MAX_OPS; i++) {
+		uint64_t t = rs->ops[i].started_ns;
+
+		if (t && now > t && now - t > (uint64_t)ms * 1000000)
+			return &rs->ops[i];
+	}
+	return NULL;
+}
 
 static bool walker_hung(struct walker_state *w, int hung_ms)
 {
@@ -312,13 +346,14 @@ int race_monitor(struct race_shared *rs, struct kmsg *k, pid_t *target, uint64_t
 		 int hung_ms, uint64_t *elapsed_ns)
 {
 	uint64_t start = now_ns(), end = start + duration_ns;
-	char report[4096], wchan[64];
+	struct race_op *op;
+	char wchan[64];
 	int i, failures = 0, status;
 
-	while (now_ns() < end && !failures) {
+	while (now_ns() < end && !failures && !rs->target_failed) {
 		usleep(20000);
-		if (kmsg_scan_bad(k, report, sizeof(report))) {
-			fprintf(stderr, "# the kernel logged during the race:\n%s", report);
+		if (kmsg_scan_bad(k)) {
+			fprintf(stderr, "# the kernel logged during the race:\n%s", k->report);
 			failures++;
 		}
 		for (i = 0; i < rs->nr_walkers; i++) {
@@ -347,6 +382,11 @@ int race_monitor(struct race_shared *rs, struct kmsg *k, pid_t *target, uint64_t
 					*target, walk_kind_name(w->kind), hung_ms / 1000, wchan);
 				failures++;
 			}
+		}
+		op = race_op_hung(rs, hung_ms);
+		if (op) {
+			fprintf(stderr, "# %s in the target has not returned for %d s\n", op->what, hung_ms / 1000);
+			failures++;
 		}
 		if (*target > 0 && waitpid(*target, &status, WNOHANG) == *target) {
 			fprintf(stderr, "# the target died (%s %d)\n", WIFSIGNALED(status) ? "signal" : "exit",
@@ -380,9 +420,17 @@ uint64_t race_walks(struct race_shared *rs, enum walk_kind kind)
 
 void race_walks_summary(struct race_shared *rs, char *buf, int len)
 {
-	snprintf(buf, len, "numa_maps=%llu smaps=%llu smaps_rollup=%llu pagemap=%llu",
-		 (unsigned long long)race_walks(rs, WALK_NUMA_MAPS),
-		 (unsigned long long)race_walks(rs, WALK_SMAPS),
-		 (unsigned long long)race_walks(rs, WALK_SMAPS_ROLLUP),
-		 (unsigned long long)race_walks(rs, WALK_PAGEMAP));
+	int k, used = 0;
+
+	buf[0] = '\0';
+	for (k = 0; k < WALK_NR_KINDS; k++) {
+		bool ran = false;
+		int i;
+
+		for (i = 0; i < rs->nr_walkers; i++)
+			ran |= rs->walkers[i].kind == (enum walk_kind)k;
+		if (ran && used < len)
+			used += snprintf(buf + used, len - used, "%s%s=%llu", used ? " " : "",
+					 kind_names[k], (unsigned long long)race_walks(rs, k));
+	}
 }

@@ -12,14 +12,24 @@
  * the kernel kills mid-walk (holding the target's mmap lock) cannot take
  * the test down with it, and so the test can time each read.
  *
+ * Only walks that really descend into a VM_PFNMAP mapping's page tables are
+ * here: numa_maps, smaps and smaps_rollup walk a VMA with walk_page_vma(),
+ * which does not skip PFNMAP VMAs, and split a PUD leaf on the way down
+ * (walk_pud_range(): split_huge_pud() when the ops have a pmd_entry). Not
+ * here: pagemap and PAGEMAP_SCAN (walk_page_range() calls walk_page_test(),
+ * which skips VM_PFNMAP; PAGEMAP_SCAN's test_walk returns 1 for it), mincore()
+ * (its pud_entry takes a PUD leaf whole, no split) and clear_refs (its
+ * test_walk skips VM_PFNMAP). See README, "Walkers".
+ *
  * Parameters: --duration=SECONDS / PFNMAP_RACE_DURATION,
- *             --walkers=N / PFNMAP_RACE_WALKERS (race_parse_args()).
+ *             --walkers=N / PFNMAP_RACE_WALKERS,
+ *             --walk=KIND[,KIND...] / PFNMAP_RACE_WALK: the kinds the
+ *             walkers take in turn (race_parse_args()).
  */
 enum walk_kind {
 	WALK_NUMA_MAPS,
 	WALK_SMAPS,
 	WALK_SMAPS_ROLLUP,
-	WALK_PAGEMAP,		/* read(), and PAGEMAP_SCAN where the kernel has it */
 	WALK_NR_KINDS,
 };
 
@@ -34,9 +44,21 @@ struct walker_state {
 	volatile int region_missing;		/* a read did not list the region under test */
 };
 
+/*
+ * A call of the target's that must return within the hung bound like a
+ * walker's read (a MAP_DMA): started_ns is set around it, 0 outside.
+ */
+#define RACE_MAX_OPS 4
+struct race_op {
+	volatile uint64_t started_ns;
+	char what[32];			/* "VFIO_IOMMU_MAP_DMA" */
+};
+
 /* Shared (MAP_SHARED) between the test, its target and its walkers. */
 struct race_shared {
 	volatile int stop;
+	volatile int target_failed;		/* the target saw its own failure: end the race */
+	struct race_op ops[RACE_MAX_OPS];
 	volatile uint64_t refaults;		/* refault sweeps by the target */
 	volatile uint64_t region_start;		/* what the pagemap walkers read */
 	volatile uint64_t region_end;
@@ -47,9 +69,25 @@ struct race_shared {
 struct race_params {
 	int duration_s;
 	int walkers;
+	int nr_kinds;
+	enum walk_kind kinds[RACE_MAX_WALKERS];	/* walker i reads kinds[i % nr_kinds] */
 };
 
-/* Defaults, then environment, then argv (the options are removed). Exits 2 on bad values. */
+/*
+ * The longest race a test may run, so that every program fits the
+ * kselftest timeout in `settings` (600 s) at the longest: the MAP_DMA race
+ * runs 10 variants of map_under_walks (a race) and mapper_killable (a
+ * quarter of one, 5 s at least), 10 x (40 + 10 + 10 s of set-up and
+ * reaping) = 600 s. README, "Durations".
+ */
+#define RACE_MAX_DURATION_S	40
+/* TEST_F_TIMEOUT of a race test: the race, its set-up and its reaping. */
+#define RACE_TEST_TIMEOUT_S	(RACE_MAX_DURATION_S + 60)
+
+/*
+ * Defaults, then environment, then argv (the options are removed). A bad
+ * value is a usage error: one line, and exit 1 (kselftest reads 2 as XFAIL).
+ */
 void race_parse_args(int *argc, char **argv);
 extern struct race_params race_params;
 
@@ -58,8 +96,8 @@ void race_shared_free(struct race_shared *rs);
 
 const char *walk_kind_name(enum walk_kind kind);
 
-/* Fork a walker of kind reading /proc/target/...; -errno. */
-int race_walker_start(struct race_shared *rs, pid_t target, enum walk_kind kind);
+/* Fork walker number i (its kind: race_params.kinds[i % nr_kinds]) reading /proc/target/...; -errno. */
+int race_walker_start(struct race_shared *rs, pid_t target, int i);
 
 /* Send SIGKILL to pid and reap it within timeout_ms: 0, or -ETIMEDOUT when
  * the process is stuck where no signal reaches it. */
@@ -74,8 +112,8 @@ int race_probe_read(pid_t pid, const char *file, int timeout_ms);
 /*
  * Watch a race for duration_ns (or until the first failure): the kernel log
  * (Oops, BUG, WARNING, lockups, stalls), walkers that die or whose read does
- * not return within hung_ms, and the target dying (*target is set to -1 once
- * reaped). Each failure is printed as a KTAP diagnostic. Sets rs->stop, then
+ * not return within hung_ms, a target call (rs->ops) that does not return
+ * within hung_ms, and the target dying (*target is set to -1 once reaped). Each failure is printed as a KTAP diagnostic. Sets rs->stop, then
  * checks that a fresh read of /proc/TARGET/numa_maps returns. Returns the
  * number of failures; *elapsed_ns is how long the race ran.
  */
@@ -85,8 +123,11 @@ int race_monitor(struct race_shared *rs, struct kmsg *k, pid_t *target, uint64_t
 
 /* Completed walks of one kind, over all walkers. */
 uint64_t race_walks(struct race_shared *rs, enum walk_kind kind);
-/* "numa_maps=N smaps=N smaps_rollup=N pagemap=N" */
+/* "numa_maps=N smaps=N smaps_rollup=N", the kinds that ran */
 void race_walks_summary(struct race_shared *rs, char *buf, int len);
+
+/* The first of rs->ops in progress for over ms milliseconds, or NULL. */
+struct race_op *race_op_hung(struct race_shared *rs, int ms);
 
 /* Minor faults of a process so far (/proc/pid/stat), or -1. */
 long race_minflt(pid_t pid);

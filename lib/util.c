@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
 #include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
@@ -56,4 +57,22 @@ long sysfs_read_long(const char *path)
 	char buf[32];
 
 	return sysfs_read(path, buf, sizeof(buf)) ? -1 : atol(buf);
+}
+
+int sysfs_first_entry(const char *dir, char *buf, size_t len)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int ret = -ENOENT;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.') {
+			snprintf(buf, len, "%s", de->d_name);
+			ret = 0;
+			break;
+		}
+	closedir(d);
+	return ret;
 }

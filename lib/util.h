@@ -45,6 +45,8 @@ int sysfs_read(const char *path, char *buf, size_t len);
 int sysfs_write(const char *path, const char *val);
 /* A sysfs or procfs number: the value, or -1 when it cannot be read. */
 long sysfs_read_long(const char *path);
+/* The first entry of a directory (not . or ..) into buf; -errno, -ENOENT when empty. */
+int sysfs_first_entry(const char *dir, char *buf, size_t len);
 /* Monotonic time in nanoseconds. */
 uint64_t now_ns(void);
 

@@ -11,14 +11,14 @@
 
 Every subtest becomes one result; a program that crashed the kernel, timed
 out or never ran (or failed or skipped without reporting any subtest)
-becomes one result of its own. Each result carries its expectation, judged
-by the rules of vm/expect.sh (the last matching line of the expectations
-file wins; no match means pass), so the counts agree with the runner's
-expectations.txt. The '# race: ...' lines of the race tests are parsed into
+becomes one result of its own. Each result carries its expectation (the
+rules are below, "expectations"; this is their only implementation, and
+--report writes the runner's expectations.txt from it). The '# race: ...' lines of the race tests are parsed into
 numbers. Both files are written next to each other through a temporary name
 and a rename, so a reader never sees half a file.
 
-Exit: 0 written; 1 unreadable input; 2 bad usage.
+Exit: 0 written; 1 unreadable input, or with --report an unexpected
+result; 2 bad usage.
 """
 
 import argparse
@@ -143,7 +143,33 @@ def parse_diag(lines):
     return race or None
 
 
-# --- expectations (the rules of vm/expect.sh) -------------------------------
+# --- expectations -------------------------------------------------------------
+#
+# An expectations file (vm/expect/*.expect):
+#   # match: GLOB ...                  kernel releases or SPECs it is for
+#   PROGRAM[:SUBTEST-GLOB] OUTCOME "CAUSE" [what it is, and its fix]
+# OUTCOME is pass, fail, skip or crash; fail, skip and crash need CAUSE, a
+# fixed string the result's own words must hold (its failure message, SKIP
+# reason or, for a crash, the console), so that a known bug is matched by
+# how it fails and anything else failing there is unexpected. The last
+# matching line wins; no line: the test must pass. With no file at all a
+# test must pass, or SKIP for a missing kernel option, interface or device
+# (MISSING_PRECONDITION).
+
+# What a SKIP reason says when a precondition is missing, as the suite's
+# SKIP messages put it (lib/ and the tests): a kernel option, interface or
+# device, or a premise the hardware did not give.
+MISSING_PRECONDITION = re.compile("|".join([
+    r"CONFIG_[A-Z0-9_]+", r"\bno /dev/", r"\bno PCI device\b", r"\bno (edu|BAR) device named\b",
+    r"not an edu device", r"has no mmap-able BAR", r"has no IOMMU group", r"is not viable",
+    r"is not loaded", r"has no reset method", r" probe: ", r"cannot mmap VFIO DMA-BUFs",
+    r"built against uapi headers without", r"IOMMU_IOAS_MAP_FILE is not available",
+    r"transparent hugepages are disabled", r"hugetlb page", r"wanted .* leaves, the kernel installed",
+    r"the IOMMU has no large pages", r"no second device",
+    r"the page tables cannot be seen", r"BAR0 is smaller than", r"the IOVA space has no end",
+    r"cannot export DMA-BUFs",
+]))
+
 
 def glob_re(glob):
     return re.compile("^" + re.escape(glob).replace(r"\*", ".*").replace(r"\?", ".") + "$")
@@ -158,27 +184,41 @@ def load_expectations(path):
             line = line.rstrip("\n")
             if re.match(r"^[ \t]*(#|$)", line):
                 continue
-            parts = re.split(r"[ \t]+", line, maxsplit=2)
-            if len(parts) < 2 or parts[1] not in ("pass", "fail", "skip", "crash"):
+            m = re.match(r'^(\S+)[ \t]+(\S+)(?:[ \t]+"([^"]*)")?(?:[ \t]+(.*))?$', line)
+            if not m or m.group(2) not in ("pass", "fail", "skip", "crash"):
                 raise ValueError(f"bad outcome in {path}: {line}")
-            rules.append((glob_re(parts[0]), parts[1], parts[2] if len(parts) > 2 else ""))
+            if m.group(2) != "pass" and not m.group(3):
+                raise ValueError(f'{path}: a {m.group(2)} needs its "CAUSE" (the words it fails or SKIPs with): {line}')
+            rules.append((glob_re(m.group(1)), m.group(2), m.group(3) or "", m.group(4) or ""))
     return rules
 
 
-def judge(rules, have_file, key, outcome):
-    want, text = "pass", ""
-    for pat, out, why in rules:
+def judge(rules, have_file, key, outcome, words=()):
+    """words: what the result said (reason, output, console) for its CAUSE."""
+    want, cause, text = "pass", "", ""
+    for pat, out, c, why in rules:
         if pat.match(key):
-            want, text = out, why
-    # expect.sh knows no timeout: a program cut off is a failure there.
+            want, cause, text = out, c, why
     got = "fail" if outcome == "timeout" else outcome
-    as_expected = got == want or (not have_file and got == "skip")
+    mismatch = None
+    if not have_file:
+        reason = next((w for w in words if w), "")
+        as_expected = got == "pass" or (got == "skip" and bool(MISSING_PRECONDITION.search(reason)))
+        if got == "skip" and not as_expected:
+            mismatch = "a SKIP that names no missing kernel option, interface or device"
+    else:
+        as_expected = got == want
+        if as_expected and cause and not any(cause in w for w in words if w):
+            as_expected = False
+            mismatch = f'{got}, but not with "{cause}"'
     known = as_expected and got in ("fail", "crash")
     return {
         "outcome": want,
+        "cause": cause or None,
         "text": text or None,
         "known_bug": known,
         "unexpected": not as_expected,
+        "mismatch": mismatch,
         "status": "unexpected" if not as_expected else "known kernel bug" if known else "as expected",
     }
 
@@ -268,6 +308,10 @@ def build(ktap_path, release, spec, expect_path):
 
     def add(prog, subtest, outcome, reason, output, running=None):
         key = prog["program"] + (":" + subtest if subtest else "")
+        words = [reason or ""] + output
+        # A test the VM ended in: the kernel's console says why.
+        if subtest and (reason or "").startswith("CRASH"):
+            words += prog["console"]
         r = {
             "id": key,
             "collection": prog["collection"],
@@ -275,7 +319,7 @@ def build(ktap_path, release, spec, expect_path):
             "subtest": subtest,
             "outcome": outcome,
             "reason": reason,
-            "expected": judge(rules, have_file, key, outcome),
+            "expected": judge(rules, have_file, key, outcome, words),
             "race": parse_diag(output),
             "output": output,
         }
@@ -287,8 +331,11 @@ def build(ktap_path, release, spec, expect_path):
         for s in p["subtests"]:
             reason = s["reason"]
             if s["outcome"] == "fail" and not reason:
-                # The harness's first assertion line says where and why.
-                reason = next((ln for ln in s["output"] if re.match(r"^\S+\.c:\d+:", ln)), None)
+                # The harness's first failed assertion says where and why; a
+                # test's own report (TH_LOG) has the same "file.c:line:" form.
+                where = [ln for ln in s["output"] if re.match(r"^\S+\.c:\d+:", ln)]
+                reason = next((ln for ln in where if re.match(r"^\S+\.c:\d+:\w+:Expected ", ln)),
+                              where[-1] if where else None)
             add(p, s["name"], s["outcome"], reason, s["output"])
         d = p["directive"] or ""
         run = p.get("running") or {}
@@ -306,7 +353,7 @@ def build(ktap_path, release, spec, expect_path):
         elif not p["subtests"] and d.startswith("SKIP"):
             add(p, None, "skip", d[len("SKIP"):].strip() or p["plan_skip"], p["lines"], None)
         elif p["result"] == "ok":
-            # vm/expect.sh: a program whose crash was expected must crash.
+            # A program whose crash was expected must crash.
             want = judge(rules, have_file, p["program"], "pass")
             if want["outcome"] == "crash":
                 add(p, None, "pass", None, [])
@@ -421,6 +468,33 @@ def junit(doc):
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
 
+# --- the comparison, as the runner prints it (expectations.txt) -----------------
+
+def report(doc):
+    """The known bugs apart from the unexpected results, and the counts."""
+    out = [f"expectations for {doc['kernel']['release']}: " +
+           (doc["expectations_file"] or "none (every test expected to pass, or SKIP for a missing kernel option, interface or device)")]
+    known, unexpected = [], []
+    for r in doc["results"]:
+        e = r["expected"]
+        what = e["text"] or e["cause"] or ""
+        if e["known_bug"]:
+            known.append(f"  known kernel bug: {r['id']} {r['outcome']}: {what}")
+        elif e["unexpected"]:
+            line = f"  UNEXPECTED {r['outcome'].upper()}: {r['id']} (expected {e['outcome']}"
+            line += (f": {what}" if what else "") + ")"
+            if e["mismatch"]:
+                line += f" -- {e['mismatch']}"
+            if r["reason"]:
+                line += f" -- {r['reason']}"
+            unexpected.append(line)
+    s = doc["summary"]
+    out += known + unexpected
+    out.append(f"expected: {s['as_expected']} results as expected, {s['known_bugs']} known kernel bugs, "
+               f"{s['unexpected']} unexpected")
+    return "\n".join(out) + "\n"
+
+
 # --- the command --------------------------------------------------------------
 
 def from_dir(d):
@@ -455,6 +529,9 @@ def main(argv):
     ap.add_argument("--spec", default="")
     ap.add_argument("--expect", default="", help="expectations file (none: every test expected to pass or skip)")
     ap.add_argument("--out", help="where results.json and junit.xml go (default: beside the KTAP)")
+    ap.add_argument("--report", metavar="FILE",
+                    help="also write the comparison with the expectations to FILE (- for stdout); "
+                         "exit 1 when a result is unexpected")
     a = ap.parse_args(argv)
     try:
         if a.dir:
@@ -478,7 +555,14 @@ def main(argv):
     s = doc["summary"]
     print(f"results: {out}/results.json, junit.xml: {s['total']} results "
           f"({s['pass']} pass, {s['fail']} fail, {s['skip']} skip, {s['crash']} crash, "
-          f"{s['timeout']} timeout; {s['unexpected']} unexpected)")
+          f"{s['timeout']} timeout; {s['unexpected']} unexpected)", file=sys.stderr if a.report == "-" else sys.stdout)
+    if a.report:
+        text = report(doc)
+        if a.report == "-":
+            sys.stdout.write(text)
+        else:
+            write(a.report, text)
+        return 1 if s["unexpected"] else 0
     return 0
 
 

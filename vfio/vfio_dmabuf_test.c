@@ -36,7 +36,7 @@ FIXTURE_SETUP(dmabuf_export)
 	char why[256] = "";
 	int ret;
 
-	kmsg_open(&self->kmsg);
+	KMSG_OPEN(&self->kmsg);
 	ret = devsel_bar_open(&self->dev, &self->iommu, 4 * SZ_2M, &self->bar, why, sizeof(why));
 	if (ret == -EOPNOTSUPP)
 		SKIP(return, "%s", why);
@@ -120,18 +120,32 @@ TEST_F(dmabuf_export, refused)
 
 /*
  * The buffer belongs to whoever holds its fd: closing the device fd it came
- * from must leave it a valid DMA-BUF of the same size.
+ * from leaves it a DMA-BUF of the same size, but revoked. An import gets
+ * it while the device fd is open, and is refused (ENODEV) once it is
+ * closed: a kernel that did not revoke would let an importer map a BAR of
+ * a device nobody holds any more.
  */
 TEST_F(dmabuf_export, outlives_device_fd)
 {
 	struct dmabuf_range r = { .offset = 0, .length = 4 * SZ_2M };
 	int fd = __vfio_pci_dmabuf_export(&self->dev, self->bar, 0, &r, 1);
+	char why[256];
+	int ret;
 
 	ASSERT_LE(0, fd) TH_LOG("export: %s", strerror(-fd));
+	ret = __dmabuf_import_try(fd, r.length, why, sizeof(why));
+	if (ret != -EOPNOTSUPP)
+		ASSERT_EQ(0, ret) TH_LOG("import while the device fd is open: %s", strerror(-ret));
 	close(self->dev.fd);
 	self->dev.fd = -1;
-	ASSERT_EQ((long long)(4 * SZ_2M), fdinfo_size(fd));
-	ASSERT_LE(0, fcntl(fd, F_GETFD));
+	ASSERT_EQ((long long)r.length, fdinfo_size(fd));
+	if (ret == -EOPNOTSUPP) {
+		TH_LOG("no import tried: %s", why);
+	} else {
+		ret = __dmabuf_import_try(fd, r.length, why, sizeof(why));
+		ASSERT_EQ(-ENODEV, ret) TH_LOG("import after the device fd was closed: %s, expected ENODEV",
+					       ret ? strerror(-ret) : "mapped");
+	}
 	/* The export holds the device's registration: let go before the unbind. */
 	close(fd);
 }
@@ -174,7 +188,7 @@ FIXTURE_SETUP(dmabuf_import)
 	char why[256] = "";
 	int ret;
 
-	kmsg_open(&self->kmsg);
+	KMSG_OPEN(&self->kmsg);
 	self->iommu.container_fd = self->iommu.iommufd = -1;
 	self->buf_fd = -1;
 	edu_bdf = devsel_edu(why, sizeof(why));

@@ -43,8 +43,12 @@ static int edu_ctx_open(struct edu_ctx *ctx, const char *mode, char *why, int le
 	const char *bdf;
 	int ret;
 
-	kmsg_open(&ctx->kmsg);
 	ctx->iommu.container_fd = ctx->iommu.iommufd = -1;
+	ret = kmsg_open(&ctx->kmsg);
+	if (ret) {
+		snprintf(why, len, "opening /dev/kmsg: %s", strerror(-ret));
+		return ret;
+	}
 	bdf = devsel_edu(why, len);
 	if (!bdf)
 		return -EOPNOTSUPP;

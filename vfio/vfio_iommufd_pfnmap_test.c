@@ -3,8 +3,9 @@
  * What each IOMMU mode does with a PFNMAP (BAR) range. type1 follows the
  * PFNs and maps it; iommufd pins pages and cannot, so it answers EFAULT, in
  * its native IOMMU_IOAS_MAP and in its VFIO_IOMMU_MAP_DMA emulation alike,
- * also when only part of the range is a BAR (seed 002). A failed map must
- * leave nothing mapped. Device memory reaches iommufd through files instead:
+ * also when only part of the range is a BAR (README, "The bugs"). A failed
+ * map must leave nothing mapped: a DMA through it must not arrive, and its
+ * IOVA range must take another map. Device memory reaches iommufd through files instead:
  * IOMMU_IOAS_MAP_FILE of a memfd must work for DMA.
  */
 #include <linux/vfio.h>
@@ -29,11 +30,13 @@
 FIXTURE(pfnmap_map) {
 	struct kmsg kmsg;
 	struct iommu iommu;
-	struct vfio_pci_device bar_dev;
-	bool bar_open;
+	struct edu_bar_pair pair;	/* the BAR device; edu, where there is one, for the DMA check */
 	uint8_t *resv;		/* [anon PIECE][BAR PIECE][anon PIECE], adjacent VMAs */
 	uint8_t *anon, *bar, *anon2;
-	bool mapped;
+	int bar_index;
+	uint8_t *big;		/* [BIG_ANON of anonymous memory][BAR PIECE] */
+	struct mem_buf src;	/* mapped at IOVA_SRC: what edu writes in the DMA check */
+	bool mapped, src_mapped;
 	uint64_t mapped_len;
 };
 
@@ -58,57 +61,91 @@ FIXTURE_VARIANT_ADD(pfnmap_map, iommufd) {
 	.iommu_mode = IOMMU_MODE_IOMMUFD, .bar_errno = EFAULT,
 };
 
+#define ANON_BYTE	0x5a	/* what the anonymous memory holds */
+#define DEV_BYTE	0xc3	/* what edu's buffer holds, to write in the DMA check */
+#define CHECK_LEN	256
+/*
+ * iommufd pins and maps a range batch by batch (a batch holds 64 KiB of
+ * PFN runs: thousands of 4 KiB pages); 64 MiB of 4 KiB pages fill several,
+ * so the first are in the IOMMU when the BAR fails the map.
+ */
+#define BIG_ANON	(32 * SZ_2M)
+
 static void pfnmap_map_close(FIXTURE_DATA(pfnmap_map) *self)
 {
+	if (self->src_mapped)
+		__iommu_unmap(&self->iommu, IOVA_SRC, SZ_2M, NULL);
+	self->src_mapped = false;
+	mem_buf_free(&self->src);
 	if (self->resv)
 		munmap(self->resv, 3 * PIECE);
 	self->resv = NULL;
-	if (self->bar_open)
-		vfio_pci_device_close(&self->bar_dev);
-	self->bar_open = false;
+	/* Before the device goes back: a live BAR mapping would hold the unbind forever. */
+	if (self->big)
+		munmap(self->big, BIG_ANON + PIECE);
+	self->big = NULL;
+	edu_bar_pair_close(&self->pair);
 	iommu_cleanup(&self->iommu);
 }
 
 FIXTURE_SETUP(pfnmap_map)
 {
-	char why[256] = "";
-	const char *bdf;
+	char why[256] = "", edu_why[256] = "";
+	const char *bdf, *edu_bdf;
 	int ret, bar;
 
-	kmsg_open(&self->kmsg);
+	KMSG_OPEN(&self->kmsg);
 	self->iommu.container_fd = self->iommu.iommufd = -1;
 	bdf = devsel_bar(why, sizeof(why));
 	if (!bdf)
 		SKIP(return, "%s", why);
+	edu_bdf = devsel_edu(edu_why, sizeof(edu_why));
 	ret = __iommu_init(&self->iommu, variant->iommu_mode, why, sizeof(why));
 	if (!ret)
-		ret = __vfio_pci_device_open(&self->bar_dev, bdf, &self->iommu, why, sizeof(why));
-	self->bar_open = !ret;
+		ret = __edu_bar_pair_open(&self->pair, &self->iommu, edu_bdf, bdf, why, sizeof(why));
+	/* edu stuck loading its buffer: the check below then cannot tell. */
+	if (!ret && self->pair.edu_open) {
+		ret = __mem_buf_alloc(&self->src, MEM_ANON, SZ_2M, why, sizeof(why));
+		if (!ret) {
+			memset(self->src.addr, DEV_BYTE, CHECK_LEN);
+			ret = __iommu_map(&self->iommu, self->src.addr, IOVA_SRC, SZ_2M);
+			self->src_mapped = !ret;
+		}
+		if (!ret)
+			ret = __edu_dma(&self->pair.edu, EDU_RAM_TO_DEVICE, IOVA_SRC, 0, CHECK_LEN, 5000);
+		if (ret && ret != -EOPNOTSUPP)
+			snprintf(why, sizeof(why), "loading edu's buffer through IOVA 0x%llx: %s",
+				 IOVA_SRC, strerror(-ret));
+	}
 	if (ret) {
 		pfnmap_map_close(self);
 		if (ret == -EOPNOTSUPP)
 			SKIP(return, "%s", why);
 		ASSERT_EQ(0, ret) TH_LOG("%s", why);
 	}
-	bar = vfio_pci_largest_bar(&self->bar_dev);
-	if (bar < 0 || self->bar_dev.regions[bar].size < PIECE) {
+	bar = self->bar_index = vfio_pci_largest_bar(&self->pair.bar_dev);
+	if (bar < 0 || self->pair.bar_dev.regions[bar].size < PIECE) {
 		pfnmap_map_close(self);
 		SKIP(return, "%s has no mmap-able BAR of 2 MiB", bdf);
 	}
 
 	/* Anonymous memory right before and after the BAR: one range, three VMAs. */
 	self->resv = mmap(NULL, 3 * PIECE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->resv);
+	if (self->resv == MAP_FAILED) {
+		self->resv = NULL;
+		pfnmap_map_close(self);
+		ASSERT_TRUE(false) TH_LOG("mmap of 6 MiB anonymous memory: %s", strerror(errno));
+	}
 	self->anon = self->resv;
 	self->bar = mmap(self->resv + PIECE, PIECE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
-			 self->bar_dev.fd, self->bar_dev.regions[bar].offset);
+			 self->pair.bar_dev.fd, self->pair.bar_dev.regions[bar].offset);
 	self->anon2 = self->resv + 2 * PIECE;
 	if (self->bar == MAP_FAILED) {
 		pfnmap_map_close(self);
 		ASSERT_TRUE(false) TH_LOG("mmap of %s BAR%d: %s", bdf, bar, strerror(errno));
 	}
-	memset(self->anon, 0x5a, PIECE);
-	memset(self->anon2, 0xa5, PIECE);
+	memset(self->anon, ANON_BYTE, PIECE);
+	memset(self->anon2, ANON_BYTE, PIECE);
 }
 
 FIXTURE_TEARDOWN(pfnmap_map)
@@ -117,6 +154,39 @@ FIXTURE_TEARDOWN(pfnmap_map)
 		__iommu_unmap(&self->iommu, IOVA, self->mapped_len, NULL);
 	pfnmap_map_close(self);
 	KMSG_CHECK(&self->kmsg);
+}
+
+/*
+ * After a failed map nothing of it may be left in the IOMMU: a DMA to
+ * where the range's first bytes would be must not reach them (the IOMMU
+ * faults it), and the IOVA range takes a new map.
+ */
+static void check_nothing_mapped(struct __test_metadata *_metadata, FIXTURE_DATA(pfnmap_map) *self,
+				 void *vaddr, size_t len)
+{
+	uint8_t *first = vaddr == self->bar ? NULL : vaddr;
+	size_t i;
+	int ret;
+
+	if (!self->pair.edu_open) {
+		TH_LOG("no DMA check of the failed map: no edu device");
+	} else if (first) {
+		ASSERT_EQ(0, __edu_dma(&self->pair.edu, EDU_DEVICE_TO_RAM, IOVA, 0, CHECK_LEN, 5000));
+		for (i = 0; i < CHECK_LEN && first[i] == ANON_BYTE; i++)
+			;
+		ASSERT_EQ(CHECK_LEN, i) TH_LOG("a DMA to IOVA 0x%llx after the failed map reached the memory it was to map (byte %zu is 0x%02x): the map left it mapped",
+					       IOVA, i, first[i]);
+	}
+	ret = __iommu_map(&self->iommu, self->anon, IOVA, PIECE);
+	ASSERT_EQ(0, ret) TH_LOG("after the failed map, IOVA 0x%llx is not free: %s", IOVA, strerror(-ret));
+	self->mapped = true;
+	self->mapped_len = PIECE;
+	if (len > PIECE) {
+		ret = __iommu_map(&self->iommu, self->anon2, IOVA + PIECE, PIECE);
+		ASSERT_EQ(0, ret) TH_LOG("after the failed map, IOVA 0x%llx is not free: %s",
+					 IOVA + PIECE, strerror(-ret));
+		self->mapped_len = 2 * PIECE;
+	}
 }
 
 /* Map [vaddr, vaddr + len) at IOVA and compare with the mode's expectation. */
@@ -132,20 +202,8 @@ static void check_map(struct __test_metadata *_metadata, FIXTURE_DATA(pfnmap_map
 	ASSERT_EQ(-want, ret) TH_LOG("%s: map of %s gave %s, expected %s", self->iommu.mode->name,
 				     what, ret ? strerror(-ret) : "success",
 				     want ? strerror(want) : "success");
-	if (ret) {
-		/* Nothing may stay behind: the same IOVA range takes anonymous memory. */
-		ret = __iommu_map(&self->iommu, self->anon, IOVA, PIECE);
-		ASSERT_EQ(0, ret) TH_LOG("after the failed map, IOVA 0x%llx is not free: %s",
-					 IOVA, strerror(-ret));
-		self->mapped = true;
-		self->mapped_len = PIECE;
-		if (len > PIECE) {
-			ret = __iommu_map(&self->iommu, self->anon2, IOVA + PIECE, PIECE);
-			ASSERT_EQ(0, ret) TH_LOG("after the failed map, IOVA 0x%llx is not free: %s",
-						 IOVA + PIECE, strerror(-ret));
-			self->mapped_len = 2 * PIECE;
-		}
-	}
+	if (ret)
+		check_nothing_mapped(_metadata, self, vaddr, len);
 }
 
 TEST_F(pfnmap_map, bar)
@@ -163,6 +221,31 @@ TEST_F(pfnmap_map, bar_then_anon)
 {
 	check_map(_metadata, self, variant->bar_errno, self->bar, 2 * PIECE,
 		  "a range from a BAR into anonymous memory");
+}
+
+/* Several batches of anonymous memory are in the IOMMU when the BAR fails the map. */
+TEST_F(pfnmap_map, big_anon_then_bar)
+{
+	size_t off;
+	void *p;
+
+	self->big = mmap(NULL, BIG_ANON + PIECE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->big);
+	/*
+	 * 4 KiB pages, faulted in even ones first: no two neighbours are
+	 * physically adjacent, so each is a PFN run of its own and they fill
+	 * batches (adjacent pages would merge into few runs, one batch).
+	 */
+	ASSERT_EQ(0, madvise(self->big, BIG_ANON, MADV_NOHUGEPAGE));
+	for (off = 0; off < BIG_ANON; off += 2 * SZ_4K)
+		memset(self->big + off, ANON_BYTE, SZ_4K);
+	for (off = SZ_4K; off < BIG_ANON; off += 2 * SZ_4K)
+		memset(self->big + off, ANON_BYTE, SZ_4K);
+	p = mmap(self->big + BIG_ANON, PIECE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		 self->pair.bar_dev.fd, self->pair.bar_dev.regions[self->bar_index].offset);
+	ASSERT_NE(MAP_FAILED, p) TH_LOG("mmap of the BAR after 64 MiB of anonymous memory: %s", strerror(errno));
+	check_map(_metadata, self, variant->bar_errno, self->big, BIG_ANON + PIECE,
+		  "64 MiB of anonymous memory and then a BAR");
 }
 
 TEST_F(pfnmap_map, anon_only)
@@ -191,9 +274,15 @@ FIXTURE_SETUP(iommufd_map_file)
 	const char *bdf;
 	int ret;
 
-	kmsg_open(&self->kmsg);
+	KMSG_OPEN(&self->kmsg);
 	self->iommu.container_fd = self->iommu.iommufd = -1;
-	self->memfd = -1;
+	self->memfd = memfd_create("pfnmap-map-file", MFD_CLOEXEC);
+	ASSERT_LE(0, self->memfd);
+	ASSERT_EQ(0, ftruncate(self->memfd, SZ_2M));
+	self->file_map = mmap(NULL, SZ_2M, PROT_READ | PROT_WRITE, MAP_SHARED, self->memfd, 0);
+	ASSERT_NE(MAP_FAILED, self->file_map);
+	ASSERT_EQ(0, __mem_buf_alloc(&self->dst, MEM_ANON, SZ_2M, why, sizeof(why)));
+	/* Last: the harness runs no teardown after a failed setup. */
 	bdf = devsel_edu(why, sizeof(why));
 	if (!bdf)
 		SKIP(return, "%s", why);
@@ -215,12 +304,6 @@ FIXTURE_SETUP(iommufd_map_file)
 			SKIP(return, "%s", why);
 		ASSERT_EQ(0, ret) TH_LOG("%s", why);
 	}
-	self->memfd = memfd_create("pfnmap-map-file", MFD_CLOEXEC);
-	ASSERT_LE(0, self->memfd);
-	ASSERT_EQ(0, ftruncate(self->memfd, SZ_2M));
-	self->file_map = mmap(NULL, SZ_2M, PROT_READ | PROT_WRITE, MAP_SHARED, self->memfd, 0);
-	ASSERT_NE(MAP_FAILED, self->file_map);
-	ASSERT_EQ(0, __mem_buf_alloc(&self->dst, MEM_ANON, SZ_2M, why, sizeof(why)));
 }
 
 FIXTURE_TEARDOWN(iommufd_map_file)

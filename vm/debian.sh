@@ -24,7 +24,10 @@ debian_codename()
 }
 
 # debian_apt_setup NAME: create $PFNMAP_CACHE/apt/NAME for one suite set and
-# print the path of its apt.conf. NAME is "sid" or "host".
+# print the path of its apt.conf. NAME is "sid", "host" (the host's release
+# and its security updates), "stable-backports" (the current stable's
+# backports, by the archive's alias) or "experimental" (with sid, which
+# experimental's packages build on).
 debian_apt_setup()
 {
 	local name=$1 dir=$PFNMAP_CACHE/apt/$1 main sec codename
@@ -36,8 +39,11 @@ debian_apt_setup()
 	[ -n "$main" ] || { echo "no Debian mirror found in the host's apt sources" >&2; return 1; }
 	mkdir -p "$dir"/lists/partial "$dir"/cache/archives/partial
 	case $name in
-	sid)
-		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $main sid main" ;;
+	sid|stable-backports)
+		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $main $name main" ;;
+	experimental)
+		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $main sid main"
+		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $main experimental main" ;;
 	host)
 		codename=$(debian_codename)
 		sec=$(debian_mirror security)
@@ -137,4 +143,42 @@ debian_source_tree()
 		rm -rf "$tmp"
 	fi
 	echo "$dir"
+}
+
+# The known kernels (vm/kernels): their names, one a line.
+kernels_names()
+{
+	sed -e '/^[[:space:]]*#/d' -e '/^[[:space:]]*$/d' "$(dirname "${BASH_SOURCE[0]}")/kernels" | awk '{ print $1 }'
+}
+
+# kernels_lookup NAME: set KNOWN_SET, KNOWN_IMAGE, KNOWN_SOURCE, KNOWN_WHAT
+# from its line of vm/kernels; 1 for a name it does not have.
+kernels_lookup()
+{
+	local line
+	line=$(sed -e '/^[[:space:]]*#/d' "$(dirname "${BASH_SOURCE[0]}")/kernels" | awk -v n="$1" '$1 == n' | head -n1)
+	[ -n "$line" ] || return 1
+	read -r _ KNOWN_SET KNOWN_IMAGE KNOWN_SOURCE KNOWN_WHAT <<< "$line"
+}
+
+# "debian-6.12, debian-sid, ..." for messages.
+kernels_known() { kernels_names | paste -sd, | sed 's/,/, /g'; }
+
+# pfnmap_need_packages PKG...: install the Debian packages that are missing
+# (as root; otherwise say which, and fail). The one place the suite installs.
+pfnmap_need_packages()
+{
+	local p missing=
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+	done
+	[ -n "$missing" ] || return 0
+	if [ "$(id -u)" != 0 ]; then
+		echo "missing packages:$missing; install them as root (apt-get install$missing)" >&2
+		return 1
+	fi
+	echo "installing$missing" >&2
+	{ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing ||
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing; }; } >/dev/null 2>&1 ||
+		{ echo "apt-get install$missing failed" >&2; return 1; }
 }

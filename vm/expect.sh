@@ -1,12 +1,7 @@
 # shellcheck shell=bash
-# Results of a VM run as one KTAP document, and their comparison with the
-# expected outcomes for the kernel that ran them (vm/expect/*.expect).
-#
-# An expectations file:
-#   # match: GLOB          kernel release (uname -r) or kernel SPEC it is for
-#   PROGRAM[:SUBTEST-GLOB] OUTCOME [what the known bug is, and its fix]
-# OUTCOME is pass, fail, skip or crash (the program took the kernel down).
-# The last matching line wins; what no line matches is expected to pass.
+# Results of a VM run as one KTAP document, and which expectations file
+# (vm/expect/*.expect, its format in scripts/results.py, which compares) is
+# for the kernel that ran them.
 
 # results_ktap OUT PROGRAM...: renumber the programs' blocks of OUT/ktap.log
 # into one document; programs the VM never finished get a not ok with why.
@@ -94,63 +89,4 @@ expect_pick()
 			fi
 		done
 	done
-}
-
-# expect_report KTAP FILE RELEASE: compare; exit 1 on any unexpected result.
-expect_report()
-{
-	local ktap=$1 file=${2:-} release=$3
-	awk -v file="$file" -v release="$release" '
-	function glob2re(g,   r) {
-		r = g; gsub(/[.+^$()|{}\[\]\\]/, "\\\\&", r); gsub(/\*/, ".*", r); gsub(/\?/, ".", r)
-		return "^" r "$"
-	}
-	BEGIN {
-		n = 0
-		if (file != "") {
-			while ((getline line < file) > 0) {
-				if (line ~ /^[ \t]*(#|$)/) continue
-				split(line, f, /[ \t]+/)
-				n++; pat[n] = glob2re(f[1]); out[n] = f[2]
-				txt = line; sub(/^[^ \t]+[ \t]+[^ \t]+[ \t]*/, "", txt); why[n] = txt
-				if (f[2] !~ /^(pass|fail|skip|crash)$/) { print "bad outcome in " file ": " line; bad = 1 }
-			}
-		}
-	}
-	function expected(key,   i, e) {
-		e = "pass"; ew = ""
-		for (i = 1; i <= n; i++) if (key ~ pat[i]) { e = out[i]; ew = why[i] }
-		return e
-	}
-	function judge(key, got, reason,   e) {
-		e = expected(key); total++
-		if (got == e || (file == "" && got == "skip")) {
-			if (got == "fail" || got == "crash") { known++; kl = kl sprintf("  known kernel bug: %s %s: %s\n", key, got, ew) }
-			else ok++
-			return
-		}
-		unexp++
-		ul = ul sprintf("  UNEXPECTED %s: %s (expected %s%s)%s\n", toupper(got), key, e,
-			ew != "" ? ": " ew : "", reason != "" ? " -- " reason : "")
-	}
-	/^# selftests: pfnmap\// { prog = $0; sub(/.*: /, "", prog); next }
-	/^# (not )?ok [0-9]+ / {
-		line = substr($0, 3); got = (line ~ /^not ok/) ? "fail" : (line ~ /# SKIP/) ? "skip" : "pass"
-		name = line; sub(/^(not )?ok [0-9]+ /, "", name); reason = ""
-		if (name ~ / # /) { reason = name; sub(/^[^#]*# (SKIP)? */, "", reason); sub(/ # .*/, "", name) }
-		judge(prog ":" name, got, reason); next
-	}
-	/^not ok [0-9]+ selftests: .*# CRASH/ { judge(prog, "crash", ""); next }
-	/^not ok [0-9]+ selftests: .*# (TIMEOUT|not run)/ { r = $0; sub(/.*# /, "", r); judge(prog, "fail", r); next }
-	/^(not )?ok [0-9]+ selftests: / {
-		# A program whose crash was expected must crash.
-		if (expected(prog) == "crash") judge(prog, "pass", "")
-		next
-	}
-	END {
-		printf "expectations for %s: %s\n", release, file == "" ? "none (every test expected to pass or skip)" : file
-		printf "%s%s", kl, ul
-		printf "expected: %d results as expected, %d known kernel bugs, %d unexpected\n", ok, known, unexp
-		exit (unexp > 0 || bad)
-	}' "$ktap"
 }

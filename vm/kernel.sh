@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Resolve a kernel SPEC (debian-sid, debian-6.12, or a bzImage path) to a
+# Resolve a kernel SPEC (a name of vm/kernels, build:SRC, or a bzImage path) to a
 # kernel image, its release string and (for Debian kernels) a module tree.
 # Sourced by the runner; sets KERNEL_IMAGE, KERNEL_RELEASE, KERNEL_MODROOT
 # (a root directory holding lib/modules/RELEASE, or empty) and KERNEL_LABEL.
@@ -46,14 +46,13 @@ bzimage_release()
 }
 
 # kernel_resolve SPEC [MODULES_DIR]
+# SPEC: a name of vm/kernels, build:SRC (scripts/build_kernel.sh), or a bzImage path.
 kernel_resolve()
 {
-	local spec=$1 mods=${2:-}
+	local spec=$1 mods=${2:-} unknown
 	KERNEL_IMAGE= KERNEL_RELEASE= KERNEL_MODROOT= KERNEL_LABEL=
+	unknown="unknown kernel '$spec' (known: $(kernels_known), build:SRC, or a bzImage path)"
 	case $spec in
-	debian-sid)  kernel_debian sid linux-image-amd64 ;;
-	debian-6.12) kernel_debian host linux-image-6.12-amd64 ;;
-	debian-*)    echo "unknown kernel '$spec' (known: debian-sid, debian-6.12, build:SRC, or a bzImage path)" >&2; return 2 ;;
 	build:*)
 		# A kernel built from source with the suite's config fragment (cached).
 		KERNEL_IMAGE=$("$(dirname "${BASH_SOURCE[0]}")/../scripts/build_kernel.sh" "${spec#build:}") || return $?
@@ -71,6 +70,8 @@ kernel_resolve()
 				{ echo "no $mods/lib/modules/$KERNEL_RELEASE for that bzImage" >&2; return 2; }
 			KERNEL_MODROOT=$mods
 		fi ;;
-	*)           echo "unknown kernel '$spec' (known: debian-sid, debian-6.12, build:SRC, or a bzImage path)" >&2; return 2 ;;
+	*)
+		kernels_lookup "$spec" || { echo "$unknown" >&2; return 2; }
+		kernel_debian "$KNOWN_SET" "$KNOWN_IMAGE" ;;
 	esac
 }

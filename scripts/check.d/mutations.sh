@@ -138,22 +138,30 @@ mutations_judge() {
 }
 
 mutations_run() {
-	local tmp rc kernel=() programs t0
+	local tmp rc kernel=() programs t0 ksrc=
 	t0=$(date +%s)
 	tmp=$(mktemp -d)
 	git ls-files | cpio -pdm "$tmp" 2>/dev/null
 	mutations_apply "$tmp" || { rm -rf "$tmp"; return 1; }
-	# The kernel where the mutated tests run rather than SKIP: iommufd and
-	# DMA-BUF; without it, Debian's sid kernel runs those it can.
-	if [ -f "$SHARED/bzImage-7.2.13-iommufd" ]; then
+	# The kernel where the most mutated tests run rather than SKIP: the
+	# DMA-BUF mmap series kernel (it has iommufd too), the suite built
+	# against its uapi; else the 7.2 iommufd kernel; else Debian's sid
+	# kernel, where the iommufd and DMA-BUF mmap ones SKIP ("not verified").
+	if [ -f "$SHARED/bzImage-7.3.4-dmabuf-mmap" ] && [ -f "$SHARED/dmabuf-mmap-v4-on-7.3.4.patch" ] &&
+	   ksrc=$(scripts/build_kernel.sh --headers --patch "$SHARED/dmabuf-mmap-v4-on-7.3.4.patch" debian-backports); then
+		kernel=(--kernel "$SHARED/bzImage-7.3.4-dmabuf-mmap" --expect "$SUITE/vm/expect/dmabuf-mmap-7.3.expect")
+	elif [ -f "$SHARED/bzImage-7.2.13-iommufd" ]; then
+		ksrc=
 		kernel=(--kernel "$SHARED/bzImage-7.2.13-iommufd" --expect "$SUITE/vm/expect/iommufd-7.2.expect")
+		echo "  no DMA-BUF mmap kernel in $SHARED: its tests' mutations SKIP" >&2
 	else
+		ksrc=
 		kernel=(--kernel debian-sid)
-		echo "  no $SHARED/bzImage-7.2.13-iommufd: on debian-sid, the iommufd tests' mutations SKIP" >&2
+		echo "  no kernels in $SHARED: on debian-sid, the iommufd and DMA-BUF mmap tests' mutations SKIP" >&2
 	fi
 	mapfile -t programs < <(mutations_lines | while IFS= read -r l; do mutation_field "$l" 1; done | sort -u)
-	(cd "$tmp" && ./run_tests.sh --vm "${kernel[@]}" --out "$tmp/out" --env PFNMAP_RACE_DURATION=3 \
-		"${programs[@]}" > "$tmp/log" 2>&1)
+	(cd "$tmp" && env ${ksrc:+KSRC="$ksrc"} ./run_tests.sh --vm "${kernel[@]}" --out "$tmp/out" \
+		--env PFNMAP_RACE_DURATION=3 "${programs[@]}" > "$tmp/log" 2>&1)
 	if [ ! -s "$tmp/out/results.ktap" ] || [ ! -f "$tmp/out/expectations.txt" ]; then
 		echo "  the mutated suite did not run:" >&2; tail -n 20 "$tmp/log" >&2
 		rm -rf "$tmp"; return 1

@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Read kernel mutants (kernel/mutants/*.patch) and judge their runs.
+
+    kernel_mutants.py plan PATCH
+        the VM boots the mutant needs, one a line: "KIND|ENV|ONLY",
+        KIND green or red (green first), ENV space-separated NAME=VALUE,
+        ONLY space-separated PROGRAM:GLOB
+    kernel_mutants.py base PATCH
+        what the mutant applies on: plain or dmabuf-mmap
+    kernel_mutants.py judge PATCH KIND ENV OUT
+        judge the rows of one boot from its output directory OUT
+        (results.json, times); prints one table row per row and exits 1
+        when a row does not hold
+
+The header format is kernel/mutants/README.md's.
+"""
+
+import json
+import os
+import re
+import sys
+
+FIELDS = ("Mutant", "Models", "Base", "Red", "Green")
+
+
+def parse(path):
+    """The header: name, models, base, and rows (kind, glob, message, env)."""
+    head, rows, key = {"Base": "plain"}, [], None
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line == "---" or line.startswith("--- ") or line.startswith("diff "):
+                break
+            m = re.match(r"^([A-Z][a-z]+): ?(.*)$", line)
+            if m and m.group(1) in FIELDS:
+                key = m.group(1)
+                if key in ("Red", "Green"):
+                    parts = [p.strip() for p in m.group(2).split(" | ")]
+                    if key == "Green":
+                        parts.insert(1, "")
+                    parts += [""] * (3 - len(parts))
+                    glob, msg, env = parts[:3]
+                    if len(parts) > 3:
+                        raise ValueError(f"{path}: too many fields: {line}")
+                    if ":" not in glob or (key == "Red" and not msg):
+                        raise ValueError(f"{path}: bad row: {line}")
+                    rows.append({"kind": key.lower(), "glob": glob, "message": msg,
+                                 "env": " ".join(sorted(env.split()))})
+                else:
+                    head[key] = m.group(2)
+            elif line.startswith("  ") and key in ("Models",):
+                head[key] += " " + line.strip()
+            elif line.strip():
+                raise ValueError(f"{path}: not a header line: {line}")
+    if "Mutant" not in head or not rows:
+        raise ValueError(f"{path}: no Mutant: line or no Red:/Green: rows")
+    if head["Base"] not in ("plain", "dmabuf-mmap"):
+        raise ValueError(f"{path}: Base must be plain or dmabuf-mmap")
+    return head, rows
+
+
+def boots(rows):
+    """(kind, env) groups in run order: green first, then red, by first appearance."""
+    order = []
+    for kind in ("green", "red"):
+        for r in rows:
+            key = (kind, r["env"])
+            if r["kind"] == kind and key not in order:
+                order.append(key)
+    return order
+
+
+def glob_re(glob):
+    return re.compile("^" + re.escape(glob).replace(r"\*", ".*").replace(r"\?", ".") + "$")
+
+
+def load(out):
+    with open(os.path.join(out, "results.json"), encoding="utf-8") as f:
+        doc = json.load(f)
+    times = {}
+    try:
+        with open(os.path.join(out, "times"), encoding="utf-8") as f:
+            for line in f:
+                prog, test, secs = line.rstrip("\n").split("\t")
+                times[f"{prog}:{test}"] = float(secs)
+    except OSError:
+        pass
+    return doc, times
+
+
+def text_of(doc, r):
+    """All a result says: its reason and output, and for a test the kernel
+    crashed in, the crash record of its program (the console)."""
+    lines = [r.get("reason") or ""] + r.get("output", [])
+    if (r.get("reason") or "").startswith("CRASH"):
+        for p in doc["results"]:
+            if p["program"] == r["program"] and p["subtest"] is None:
+                lines += [p.get("reason") or ""] + p.get("output", [])
+    return lines
+
+
+def judge(head, rows, kind, env, out):
+    doc, times = load(out)
+    ok = True
+    for row in rows:
+        if row["kind"] != kind or row["env"] != env:
+            continue
+        prog, glob = row["glob"].split(":", 1)
+        pat = glob_re(glob)
+        mine = [r for r in doc["results"]
+                if r["program"] == prog and r["subtest"] and pat.match(r["subtest"])]
+        if not mine:
+            ok = False
+            print(f"{head['Mutant']}\t{row['glob']}\tNO RESULT\tthe test did not run\t-\t{env}")
+            continue
+        for r in mine:
+            lines = text_of(doc, r)
+            # A race says when it first failed; else the test's own time.
+            t = (r.get("race") or {}).get("first_failure_s") if kind == "red" else None
+            t = t if t is not None else times.get(r["id"])
+            when = f"{t:.1f} s" if t is not None else "-"
+            if kind == "green":
+                good = r["outcome"] == "pass"
+                what = "green" if good else f"{r['outcome'].upper()} (expected green)"
+                msg = r.get("reason") or next((ln for ln in lines if ln), "")
+                print(f"{head['Mutant']}\t{r['id']}\t{what}\t{msg[:160] if not good else 'passed'}\t{when}\t{env}")
+            else:
+                hit = next((ln for ln in lines if row["message"] in ln), None)
+                good = r["outcome"] in ("fail", "crash") and hit is not None
+                if r["outcome"] not in ("fail", "crash"):
+                    what, msg = f"{r['outcome'].upper()} (expected red)", r.get("reason") or "passed"
+                elif hit is None:
+                    what, msg = "red, but not for its reason", f"no \"{row['message']}\" in: " + \
+                        (r.get("reason") or next((ln for ln in lines if ln), ""))
+                else:
+                    what, msg = "red", hit.strip()
+                print(f"{head['Mutant']}\t{r['id']}\t{what}\t{msg[:160]}\t{when}\t{env}")
+            ok &= good
+    return ok
+
+
+def main(argv):
+    if len(argv) < 2 or argv[0] not in ("plan", "base", "judge"):
+        print(__doc__, file=sys.stderr)
+        return 2
+    try:
+        head, rows = parse(argv[1])
+    except (OSError, ValueError) as e:
+        print(f"kernel_mutants.py: {e}", file=sys.stderr)
+        return 2
+    if argv[0] == "base":
+        print(head["Base"])
+        return 0
+    if argv[0] == "plan":
+        for kind, env in boots(rows):
+            only = sorted({r["glob"] for r in rows if r["kind"] == kind and r["env"] == env})
+            print(f"{kind}|{env}|{' '.join(only)}")
+        return 0
+    if len(argv) != 5:
+        print(__doc__, file=sys.stderr)
+        return 2
+    try:
+        return 0 if judge(head, rows, argv[2], argv[3], argv[4]) else 1
+    except (OSError, ValueError) as e:
+        print(f"{head['Mutant']}\t-\tNO RESULT\t{e}\t-\t{argv[3]}")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
