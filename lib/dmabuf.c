@@ -213,7 +213,8 @@ int mapping_name(const void *addr, char *buf, size_t len)
 
 int pte_cache_bits(const void *addr, char *bits, size_t len, char *why, size_t wlen)
 {
-	static const char path[] = "/sys/kernel/debug/page_tables/current_user";
+	/* current_kernel: all of this process's page table (current_user exists with PTI only). */
+	static const char path[] = "/sys/kernel/debug/page_tables/current_kernel";
 	unsigned long lo, hi, a = (unsigned long)addr;
 	char line[512];
 	int ret = -ENOENT;

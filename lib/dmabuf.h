@@ -59,7 +59,7 @@ int mapping_name(const void *addr, char *buf, size_t len);
 
 /*
  * The cache attribute of the page mapping addr in this process, as x86's
- * page-table dump (/sys/kernel/debug/page_tables/current_user,
+ * page-table dump (/sys/kernel/debug/page_tables/current_kernel,
  * CONFIG_PTDUMP_DEBUGFS) prints its bits: "PCD" (uncached), "PWT"
  * (write-combining under Linux's PAT layout), "PCD PWT" (strong uncached)
  * or "" (write-back). -errno when it cannot be seen (why filled).

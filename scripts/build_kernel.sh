@@ -145,13 +145,20 @@ if [ ! -f "$tree/obj/.config" ]; then
 fi
 
 # Back to the pristine source where earlier patches changed it (a fresh
-# copy, so make sees it newer than its objects), then these patches.
+# copy, so make sees it newer than its objects), then these patches. A file
+# that ends up as it was keeps its old time: mutants on a series share it.
+rm -rf "$tree/prev" && mkdir -p "$tree/prev"
 while IFS= read -r f; do
 	[ -n "$f" ] || continue
+	[ -e "$tree/src/$f" ] && mkdir -p "$tree/prev/$(dirname "$f")" && cp -p "$tree/src/$f" "$tree/prev/$f"
 	if [ -e "$dir/$f" ]; then cp --remove-destination "$dir/$f" "$tree/src/$f"; else rm -f "$tree/src/$f"; fi
 done < "$tree/patched"
 : > "$tree/patched"
 apply_patches "$tree/src" || exit 1
+while IFS= read -r f; do
+	[ -f "$tree/prev/$f" ] && cmp -s "$tree/prev/$f" "$tree/src/$f" && touch -r "$tree/prev/$f" "$tree/src/$f"
+done < "$tree/patched"
+rm -rf "$tree/prev"
 
 log "building $id${patches:+ with $(basename -a "${patches[@]}" | paste -sd' ')} ($jobs jobs)"
 make -s -C "$tree/src" O="$tree/obj" -j"$jobs" bzImage >"$tree/build.log" 2>&1 ||

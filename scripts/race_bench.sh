@@ -1,49 +1,74 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Detection benchmark (not a test): run a race test N times in the VM on one
-# kernel and print how often it caught the bug and how long that took.
+# Detection benchmark (not a test): run one race test N times in the VM on
+# one kernel and print how often it caught the bug and how long that took:
+# detection rate, median, p90 and maximum time to detect.
 #
-# usage: scripts/race_bench.sh KERNEL-SPEC [RUNS] [PROGRAM] [TEST]
-#   e.g. scripts/race_bench.sh ../shared/kernels/bzImage-6.12.117-pagewalk-revert 10
-#        scripts/race_bench.sh debian-sid 10 vfio_dma_map_race_test vfio_type1v2_iommu_bar_1g.map_under_walks
-# TEST is a harness variant name (default: the 1 GiB page-walk race); only
-# that variant runs. PFNMAP_RACE_DURATION and PFNMAP_RACE_WALKERS, when set,
-# are passed to the guest.
-# The race duration is the test's default unless PFNMAP_RACE_DURATION is set
-# (passed to the guest).
+# usage: scripts/race_bench.sh KERNEL [RUNS] [PROGRAM:GLOB]
+#   KERNEL: a kernel SPEC (run_tests.sh --vm --kernel), or mutant:NAME for
+#           kernel/mutants/NAME.patch built on Debian's newest source
+#   PROGRAM:GLOB: the test (default pfnmap_walk_race_test:walk_race.pud_1g.*)
+#   e.g. scripts/race_bench.sh mutant:pagewalk-revert 20
+#        scripts/race_bench.sh mutant:type1-retry-spin 20 \
+#             vfio_dma_map_race_test:dma_map_race.vfio_type1v2_iommu_bar_1g.mapper_killable
+# Time to detect: the race's own "first failure X s into the race", else
+# (a test the kernel crashed in) the time from the test's start to the
+# crash on the console. PFNMAP_RACE_DURATION, PFNMAP_RACE_WALKERS and
+# PFNMAP_RACE_WALK, when set, go to the guest.
 set -u
 SUITE=$(cd "$(dirname "$0")/.." && pwd)
-spec=${1:?usage: race_bench.sh KERNEL-SPEC [RUNS] [PROGRAM] [VARIANT]}
-runs=${2:-10} prog=${3:-pfnmap_walk_race_test} variant=${4:-pud_1g}
-env=(--env "PFNMAP_TEST_ARGS=-v$variant")
-for v in PFNMAP_RACE_DURATION PFNMAP_RACE_WALKERS; do
+spec=${1:?usage: race_bench.sh KERNEL [RUNS] [PROGRAM:GLOB]}
+runs=${2:-10} only=${3:-pfnmap_walk_race_test:walk_race.pud_1g.*}
+case $spec in
+mutant:*)
+	patch=$SUITE/kernel/mutants/${spec#mutant:}.patch
+	[ -f "$patch" ] || { echo "race_bench: no $patch" >&2; exit 2; }
+	spec=$("$SUITE/scripts/build_kernel.sh" --patch "$patch" debian-backports) || exit 1 ;;
+esac
+env=()
+for v in PFNMAP_RACE_DURATION PFNMAP_RACE_WALKERS PFNMAP_RACE_WALK; do
 	[ -n "${!v:-}" ] && env+=(--env "$v=${!v}")
 done
 out=$(mktemp -d "${TMPDIR:-/tmp}/pfnmap-bench.XXXXXX")
-detected=0 times=()
 for i in $(seq 1 "$runs"); do
-	"$SUITE/run_tests.sh" --vm --kernel "$spec" --out "$out/$i" "${env[@]}" "$prog" > "$out/$i.log" 2>&1
-	# The test's own report, within its block: "first failure 1.2 s into the race"
-	block=$(awk -v v=".$variant." '/#  RUN / { on = index($0, v) > 0 } on' "$out/$i.log")
-	t=$(sed -n -E 's/.*first failure ([0-9.]+) s into the race.*/\1/p' <<<"$block" | head -n1)
-	if [ -n "$t" ]; then
-		detected=$((detected + 1)); times+=("$t"); verdict="caught after ${t}s"
-	elif grep -q 'the kernel crashed during' "$out/$i.log"; then
-		detected=$((detected + 1)); verdict="kernel crashed (no race report)"
-	elif [ -z "$block" ] || ! grep -q "ok [0-9]* selftests: pfnmap/" "$out/$i.log"; then
-		# Keep what happened: it is worth a look.
-		keep=${PFNMAP_BENCH_KEEP:-$SUITE/output/bench-odd}/run-$(date +%s)-$i
-		mkdir -p "$keep" && cp -r "$out/$i" "$out/$i.log" "$keep/"
-		verdict="did not finish: $(grep -m1 -E "run_tests.sh|\[vm\] .*(crash|QEMU|responding)" "$out/$i.log") (kept in $keep)"
-	else
-		verdict="passed"
-	fi
-	echo "run $i: $verdict"
-done
-stats="n/a n/a"
-[ ${#times[@]} -gt 0 ] && stats=$(printf '%s\n' "${times[@]}" | sort -n | awk '{ v[NR] = $1 } END {
-	if (NR == 0) { print "n/a n/a"; exit }
-	m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-	printf "%.1fs %.1fs\n", m, v[NR] }')
-echo "$prog $variant on $spec: detected in $detected of $runs runs; time to failure median ${stats% *}, max ${stats#* }"
+	"$SUITE/run_tests.sh" --vm --kernel "$spec" --out "$out/$i" --hang-timeout 90 "${env[@]}" \
+		--only "$only" "${only%%:*}" > "$out/$i.log" 2>&1
+	python3 - "$out/$i" "$only" <<'EOF'
+import fnmatch, json, os, sys
+d, only = sys.argv[1], sys.argv[2]
+prog, glob = only.split(":", 1)
+try:
+    doc = json.load(open(os.path.join(d, "results.json")))
+except OSError:
+    print("did not finish: no results"); sys.exit()
+times = {}
+if os.path.exists(os.path.join(d, "times")):
+    for line in open(os.path.join(d, "times")):
+        p, t, s = line.rstrip("\n").split("\t")
+        times[f"{p}:{t}"] = float(s)
+for r in doc["results"]:
+    if r["program"] != prog or not r["subtest"] or not fnmatch.fnmatch(r["subtest"], glob):
+        continue
+    race = r.get("race") or {}
+    if r["outcome"] == "pass":
+        print("passed")
+    elif race.get("first_failure_s") is not None:
+        print(f"caught {race['first_failure_s']:.1f} {race.get('first_failure', r['reason'] or '')}")
+    elif (r["reason"] or "").startswith("CRASH"):
+        print(f"caught {times.get(r['id'], float('nan')):.1f} the kernel crashed in the test")
+    else:
+        print(f"{r['outcome']} {r['reason']}")
+EOF
+done > "$out/verdicts"
+nl -w2 -s': ' "$out/verdicts" | sed 's/^/run /'
+awk -v runs="$runs" -v what="$only on $spec" '
+	$1 == "caught" { n++; t[n] = $2 }
+	END {
+		# sort the times
+		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (t[j] < t[i]) { x = t[i]; t[i] = t[j]; t[j] = x }
+		if (n == 0) { printf "%s: caught in 0 of %d runs\n", what, runs; exit }
+		med = (n % 2) ? t[(n + 1) / 2] : (t[n / 2] + t[n / 2 + 1]) / 2
+		p90 = t[int(0.9 * n + 0.999)]
+		printf "%s: caught in %d of %d runs; time to detect median %.1f s, p90 %.1f s, max %.1f s\n", what, n, runs, med, p90, t[n]
+	}' "$out/verdicts"
 rm -rf "$out"

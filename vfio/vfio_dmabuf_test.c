@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * VFIO DMA-BUF export of BAR ranges (seed 004, export since 6.19): what may
- * be exported and what must be refused, that the buffer outlives the device
- * fd it came from, and that iommufd imports it (IOMMU_IOAS_MAP_FILE) so a
- * device's DMA to that IOVA lands in the BAR.
+ * VFIO DMA-BUF export of BAR ranges (VFIO_DEVICE_FEATURE_DMA_BUF, since
+ * 6.19): what may be exported and what must be refused, that the buffer
+ * outlives the device fd it came from but is revoked with it, and that
+ * iommufd imports it (IOMMU_IOAS_MAP_FILE) so a device's DMA to that IOVA
+ * lands in the BAR. mmap of such a buffer: vfio_bar_mmap_test.
  */
 #include <fcntl.h>
 #include <linux/vfio.h>

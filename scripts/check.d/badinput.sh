@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Sourced by scripts/check.sh: every input is refused with a one-line reason
-# and the exit code that fits (2 usage, 4 missing precondition, 1 failure),
+# and the exit code that fits (the runner: 2 usage, 4 missing precondition,
+# 1 failure; a test program: 1 for a usage error too, 4 SKIP),
 # and nothing is changed on the way. The table in README.md ("Bad input")
 # lists these cases; check.sh has the first few (unknown kernel, missing
 # bzImage, unknown test, malformed BDF to a program).
@@ -58,12 +59,16 @@ step "bad input: BDF of no device" bad_says 2 "no PCI device ffff:ff:1f.7" \
 	env PFNMAP_BDF=ffff:ff:1f.7 ./run_tests.sh
 step "bad input: race duration 0 (environment)" bad_says 2 "invalid PFNMAP_RACE_DURATION '0'" \
 	env PFNMAP_RACE_DURATION=0 ./run_tests.sh
-step "bad input: negative race duration (option)" bad_says 2 "invalid --duration '-5'" \
+# A test program's usage error is a failure with its message (exit 1):
+# kselftest reads 2 as XFAIL. The runner's own usage errors are exit 2.
+step "bad input: negative race duration (option)" bad_says 1 "invalid --duration '-5'" \
 	mm/pfnmap_walk_race_test --duration=-5
-step "bad input: duration without '='" bad_says 2 "unknown option '--duration'" \
+step "bad input: duration without '='" bad_says 1 "unknown option '--duration'" \
 	mm/pfnmap_walk_race_test --duration 5
 step "bad input: zero walkers" bad_says 2 "invalid --walkers '0'" \
 	env PFNMAP_TEST_ARGS=--walkers=0 ./run_tests.sh
+step "bad input: a walk that does not walk PFNMAP mappings" bad_says 1 "invalid --walk 'pagemap'" \
+	mm/pfnmap_walk_race_test --walk=pagemap
 step "bad input: harness option the programs refuse" bad_says 2 "is refused by" \
 	env PFNMAP_TEST_ARGS=-x ./run_tests.sh
 step "bad input: unknown runner option" bad_says 2 "unknown option --bogus" ./run_tests.sh --bogus
