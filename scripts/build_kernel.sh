@@ -44,7 +44,7 @@ done
 [ -n "$src" ] || usage "no SRC"
 jobs=${JOBS:-$(( $(nproc) + 1 ))}
 
-pfnmap_need_packages gcc make flex bison bc libelf-dev libssl-dev xz-utils patch || exit 4
+pfnmap_have_packages gcc make flex bison bc libelf-dev libssl-dev xz-utils patch || exit 4
 
 # Unpack a tarball once into the cache; prints the source directory.
 unpack()

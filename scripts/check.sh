@@ -23,7 +23,9 @@ step() {
 	fi
 }
 
-bash scripts/setup.sh || { echo "check: setup failed" >&2; exit 1; }
+bash scripts/setup.sh --check || { echo "check: setup failed" >&2; exit 1; }
+# shellcheck source=vm/debian.sh
+. vm/debian.sh
 
 build_new() { make -s clean && make -s EXTRA_CFLAGS=-Werror all; }
 build_old() {

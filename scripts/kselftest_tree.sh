@@ -18,13 +18,8 @@ export PFNMAP_CACHE=${PFNMAP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pfnmap}
 work=${1:?usage: kselftest_tree.sh DIR}
 log() { echo "kselftest_tree: $*" >&2; }
 
-for p in gcc make libmnl-dev rsync xz-utils; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' && continue
-	# lib.mk's install copies with rsync; the rest the build needs.
-	log "installing $p"
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$p" >/dev/null ||
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$p" >/dev/null; }
-done
+# lib.mk's install copies with rsync; the rest the build needs (make setup).
+pfnmap_have_packages gcc make libmnl-dev rsync xz-utils || exit 4
 
 debian_pick sid linux-source
 src=$(debian_source_tree) || exit 1

@@ -2,27 +2,27 @@
 # SPDX-License-Identifier: GPL-2.0
 # Install what building and running the suite needs (Debian), and cache the
 # kernel headers the standalone build uses. Idempotent; quick when done.
+# usage: scripts/setup.sh [--check]   (--check: what make check needs too)
 set -eu
 SUITE=$(cd "$(dirname "$0")/.." && pwd)
 export PFNMAP_CACHE=${PFNMAP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pfnmap}
 mkdir -p "$PFNMAP_CACHE"
 
-PACKAGES="gcc make libc6-dev libmnl-dev pkg-config qemu-system-x86 busybox-static
-	  kmod cpio xz-utils zstd gzip file python3"
+# shellcheck source=vm/debian.sh
+. "$SUITE/vm/debian.sh"
 
-missing=
-for p in $PACKAGES; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-	if [ "$(id -u)" != 0 ]; then
-		echo "setup: missing packages:$missing; install them as root (apt-get install$missing)" >&2
-		exit 4
-	fi
-	echo "setup: installing$missing" >&2
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
-fi
+# Building the suite, the VM, and kernels from source (build:SRC).
+PACKAGES="gcc make libc6-dev libmnl-dev pkg-config qemu-system-x86 busybox-static
+	  kmod cpio xz-utils zstd gzip file python3
+	  flex bison bc libelf-dev libssl-dev patch"
+# What the project's own checks use (scripts/check.sh runs setup.sh --check):
+# the reports' validators, LAVA's schemas, the TAP parsers, kselftest's install.
+CHECK_PACKAGES="python3-jsonschema python3-lxml python3-junitparser lava-common
+		perl python3-tap python3-yaml python3-more-itertools rsync"
+
+[ "${1:-}" = --check ] && PACKAGES="$PACKAGES $CHECK_PACKAGES"
+# shellcheck disable=SC2086
+pfnmap_need_packages $PACKAGES || exit 4
 
 # shellcheck source=vm/headers.sh
 . "$SUITE/vm/headers.sh"

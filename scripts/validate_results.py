@@ -7,8 +7,8 @@
 For each RUN-DIR: results.json against scripts/results.schema.json
 (jsonschema), junit.xml against scripts/junit.xsd (lxml) and as junitparser
 reads it, the one agreeing with the other result by result, their counts
-with the runner's expectations.txt (vm/expect.sh judges apart from
-results.py) and with the KTAP's own result lines, and both files with a
+with the runner's expectations.txt (written by results.py --report) and
+with the KTAP's own result lines, and both files with a
 fresh conversion of results.ktap (so they are what run.sh wrote from it).
 With --matrix: DIR/matrix.html parses as XML, loads nothing from outside,
 and has a row per program and subtest of the runs, as does DIR/matrix.md.
@@ -111,7 +111,7 @@ def check_junit(d, doc):
 
 
 def check_expect_txt(d, doc):
-    """The runner's own comparison (vm/expect.sh, awk) must say the same."""
+    """The runner's comparison (expectations.txt) must say what results.json says."""
     path = os.path.join(d, "expectations.txt")
     need(os.path.isfile(path), "no expectations.txt")
     with open(path, encoding="utf-8") as f:

@@ -165,7 +165,8 @@ kernels_lookup()
 kernels_known() { kernels_names | paste -sd, | sed 's/,/, /g'; }
 
 # pfnmap_need_packages PKG...: install the Debian packages that are missing
-# (as root; otherwise say which, and fail). The one place the suite installs.
+# (as root; otherwise say which, and fail). The one place the suite installs;
+# scripts/setup.sh calls it, everything else asks pfnmap_have_packages.
 pfnmap_need_packages()
 {
 	local p missing=
@@ -181,4 +182,17 @@ pfnmap_need_packages()
 	{ DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing ||
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing; }; } >/dev/null 2>&1 ||
 		{ echo "apt-get install$missing failed" >&2; return 1; }
+}
+
+# pfnmap_have_packages PKG...: 0 when all are installed, else say which are
+# missing and that "make setup" (or "scripts/setup.sh --check") installs them.
+pfnmap_have_packages()
+{
+	local p missing=
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	echo "missing packages:$missing (run 'make setup', or scripts/setup.sh --check for the checks)" >&2
+	return 1
 }

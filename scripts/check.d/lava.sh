@@ -10,10 +10,7 @@ LAVA_WORK=$PFNMAP_CACHE/work/lava
 
 lava_schemas()
 {
-	dpkg-query -W -f='${Status}' lava-common 2>/dev/null | grep -q 'install ok installed' ||
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends lava-common >/dev/null ||
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends lava-common >/dev/null; } ||
-		return 1
+	pfnmap_have_packages lava-common || return 1
 	echo "  lava-common $(dpkg-query -W -f='${Version}' lava-common)" >&2
 	# Debian's python3, where lava-common is installed (not a pyenv's).
 	/usr/bin/python3 - "$SUITE/lava/job-qemu-x86_64.yaml" "$SUITE/lava/pfnmap-kselftest.yaml" <<'PY'

@@ -5,17 +5,6 @@
 # agree with the runner's own verdicts, and the kernel matrix tabulates
 # them all; a missing or malformed file fails. No VM time of its own.
 
-reports_deps() {
-	local p missing=
-	for p in python3-jsonschema python3-lxml python3-junitparser; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
-	done
-	[ -z "$missing" ] && return 0
-	# shellcheck disable=SC2086
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>&1 ||
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null; }
-}
-
 # The runs vm_run made: the two Debian kernels always, the prebuilt ones
 # when check.sh had them.
 reports_runs() {
@@ -23,12 +12,13 @@ reports_runs() {
 	echo "$SUITE/output/check-debian-sid"
 	[ -f "$SHARED/bzImage-7.2.13-iommufd" ] && echo "$SUITE/output/check-iommufd-7.2"
 	[ -f "$SHARED/bzImage-6.12.117-pagewalk-revert" ] && echo "$SUITE/output/check-pagewalk-revert"
+	[ -f "$SHARED/bzImage-7.3.4-dmabuf-mmap" ] && [ -f "$SERIES" ] && echo "$SUITE/output/check-dmabuf-mmap-7.3"
 	return 0
 }
 
 reports_valid() {
 	local runs rc
-	reports_deps || { echo "  cannot install python3-jsonschema, python3-lxml, python3-junitparser" >&2; return 1; }
+	pfnmap_have_packages python3-jsonschema python3-lxml python3-junitparser || return 1
 	mapfile -t runs < <(reports_runs)
 	rm -rf "$SUITE/output/check-matrix"
 	bash "$SUITE/scripts/matrix.sh" --out "$SUITE/output/check-matrix" --from "${runs[@]}" 2>&1 | sed 's/^/  /' >&2

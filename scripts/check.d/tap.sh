@@ -13,17 +13,8 @@ TAP_WORK=$PFNMAP_CACHE/work/tap
 
 tap_tools()
 {
-	local p missing=
 	# perl-base lacks TAP::Parser; more-itertools lets tappy read TAP 13.
-	for p in perl python3-tap python3-yaml python3-more-itertools; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
-	done
-	if [ -n "$missing" ]; then
-		# shellcheck disable=SC2086 # one word per package
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>&1 ||
-			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>&1; } ||
-			return 1
-	fi
+	pfnmap_have_packages perl python3-tap python3-yaml python3-more-itertools || return 1
 	echo "  TAP::Parser $(perl -MTAP::Parser -e 'print $TAP::Parser::VERSION'), prove $(prove --version | grep -o 'v[0-9.]*' | head -n1), tappy $(dpkg-query -W -f='${Version}' python3-tap)" >&2
 }
 
