@@ -241,3 +241,41 @@ int pte_cache_bits(const void *addr, char *bits, size_t len, char *why, size_t w
 		snprintf(why, wlen, "%s does not list %p", path, addr);
 	return ret;
 }
+
+int pat_memtype(uint64_t phys, char *type, size_t len)
+{
+	unsigned long long lo, hi;
+	char line[256], t[64];
+	FILE *f = fopen("/sys/kernel/debug/x86/pat_memtype_list", "re");
+	int ret = -ENOENT;
+
+	if (!f)
+		return -EOPNOTSUPP;
+	/* "PAT: [mem 0x00000000fd000000-0x00000000fe000000] write-combining" */
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "PAT: [mem 0x%llx-0x%llx] %63s", &lo, &hi, t) == 3 && phys >= lo && phys < hi) {
+			snprintf(type, len, "%s", t);
+			ret = 0;
+			break;
+		}
+	fclose(f);
+	return ret;
+}
+
+uint64_t pci_bar_phys(const char *bdf, int bar)
+{
+	unsigned long long start = 0, end, flags;
+	char path[96], line[128];
+	FILE *f;
+	int i;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/resource", bdf);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	for (i = 0; i <= bar && fgets(line, sizeof(line), f); i++)
+		if (i == bar && sscanf(line, "0x%llx 0x%llx 0x%llx", &start, &end, &flags) != 3)
+			start = 0;
+	fclose(f);
+	return start;
+}

@@ -66,4 +66,16 @@ int mapping_name(const void *addr, char *buf, size_t len);
  */
 int pte_cache_bits(const void *addr, char *bits, size_t len, char *why, size_t wlen);
 
+/*
+ * x86 PAT's memtype for physical address phys (/sys/kernel/debug/x86/
+ * pat_memtype_list, which exists only while PAT is on): 0 with the entry's
+ * type ("write-combining", "uncached-minus", ...) in type, -ENOENT when no
+ * entry covers it (PAT then takes it as uncached-minus: lookup_memtype()),
+ * -EOPNOTSUPP when there is no list (PAT off, or no debugfs).
+ */
+int pat_memtype(uint64_t phys, char *type, size_t len);
+
+/* The physical start of BAR bar of device bdf (sysfs resource), or 0. */
+uint64_t pci_bar_phys(const char *bdf, int bar);
+
 #endif

@@ -83,6 +83,17 @@ if [ -f "$SHARED/bzImage-7.3.4-dmabuf-mmap" ] && [ -f "$SERIES" ]; then
 	}
 	step "VM: 7.3.4 with the DMA-BUF mmap series (suite built against its uapi)" dmabuf_mmap_run
 fi
+if [ -f "$SERIES" ]; then
+	# The series on the suite's own build of 7.3.4 (the page-table dump the
+	# memory-attribute test reads): the BAR mmap tests.
+	dmabuf_mmap_built_run() {
+		local ksrc bz
+		ksrc=$(series_ksrc) && bz=$(scripts/build_kernel.sh --patch "$SERIES" debian-backports) || return 1
+		KSRC=$ksrc vm_run dmabuf-mmap-7.3-built --kernel "$bz" \
+			--expect vm/expect/dmabuf-mmap-7.3-built.expect vfio_bar_mmap_test vfio_dmabuf_test
+	}
+	step "VM: the DMA-BUF mmap series on the suite's own build of 7.3.4: BAR mmap tests" dmabuf_mmap_built_run
+fi
 if [ -f "$SHARED/bzImage-6.12.117-pagewalk-revert" ]; then
 	# The page-walk race test must catch the bug; the MAP_DMA race would
 	# crash this kernel too, through the same walk, so it is left out here.

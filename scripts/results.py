@@ -470,6 +470,37 @@ def junit(doc):
 
 # --- the comparison, as the runner prints it (expectations.txt) -----------------
 
+# What covers a group of SKIPs: the reason's words, and the command that
+# gives the missing kernel option, interface or device.
+SKIP_HINTS = [
+    (r"CONFIG_IOMMUFD|CONFIG_PTDUMP_DEBUGFS|CONFIG_INTEL_IOMMU_DEBUGFS",
+     "a kernel with the suite's config: make run KERNEL=build:debian-backports (about 10 min once, on 2 cores)"),
+    (r"cannot mmap VFIO DMA-BUFs",
+     'a kernel with "vfio/pci: Add mmap() for DMABUFs": scripts/build_kernel.sh --patch SERIES.patch debian-backports, '
+     'then ./run_tests.sh --vm --kernel THAT-BZIMAGE (make check does it with ../shared/kernels)'),
+    (r"built against uapi headers without",
+     "the suite built against that kernel's uapi: make KSRC=$(scripts/build_kernel.sh --headers --patch SERIES.patch debian-backports)"),
+    (r"VFIO_DEVICE_FEATURE_DMA_BUF probe", "a 6.19+ kernel with CONFIG_VFIO_PCI_DMABUF: make run KERNEL=debian-sid"),
+    (r"has no reset method", "a device with a reset method (FLR, PM or bus reset; QEMU's edu has none)"),
+    (r"no (edu|BAR) device named", "name one: PFNMAP_EDU_BDF=, PFNMAP_BAR_BDF= or PFNMAP_BDF= (README, Distro QA)"),
+]
+
+
+def skip_groups(doc):
+    """SKIPs by reason (BDFs and IOMMU mode names taken out), most first."""
+    groups = {}
+    for r in doc["results"]:
+        if r["outcome"] != "skip" or not r["reason"]:
+            continue
+        reason = re.sub(r"\b[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]\b", "BDF", r["reason"])
+        reason = re.sub(r"^(vfio_type1v?2?_iommu|iommufd_compat_type1v?2?|iommufd): ", "", reason)
+        groups.setdefault(reason, []).append(r["id"])
+    out = []
+    for reason, ids in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+        hint = next((h for pat, h in SKIP_HINTS if re.search(pat, reason)), None)
+        out.append(f"  {len(ids)} SKIP: {reason}" + (f"\n      covered by {hint}" if hint else ""))
+    return out
+
 def report(doc):
     """The known bugs apart from the unexpected results, and the counts."""
     out = [f"expectations for {doc['kernel']['release']}: " +
@@ -490,6 +521,10 @@ def report(doc):
             unexpected.append(line)
     s = doc["summary"]
     out += known + unexpected
+    groups = skip_groups(doc)
+    if groups:
+        out.append(f"skipped: {s['skip']}, by reason:")
+        out += groups
     out.append(f"expected: {s['as_expected']} results as expected, {s['known_bugs']} known kernel bugs, "
                f"{s['unexpected']} unexpected")
     return "\n".join(out) + "\n"

@@ -513,10 +513,12 @@ TEST_F(dmabuf, offsets_and_ranges_map_right_bytes)
 				;
 			bad = bar_bytes_differ(p + k, r[j].offset + (b - start), SZ_4K);
 			if (bad >= 0) {
+				uint8_t got = p[k + bad];
+
 				munmap((void *)p, len);
 				close(fd);
 				ASSERT_EQ(-1, bad) TH_LOG("mmap at offset %lld, buffer byte 0x%zx: 0x%02x, the BAR has 0x%02x at 0x%llx (range %zu)",
-							  (long long)offs[i], b + bad, p[k + bad],
+							  (long long)offs[i], b + bad, got,
 							  ref_byte(r[j].offset + b - start + bad),
 							  (unsigned long long)(r[j].offset + b - start + bad), j);
 			}
@@ -677,12 +679,16 @@ TEST_F(dmabuf, revoke_leaves_alias)
 /*
  * MEMATTR: later mmaps only. The default is uncached (PCD in the PTE),
  * write-combining is PWT under Linux's PAT layout; an unknown value is
- * ENOENT. Seen in the page tables, not only in the ioctl's answer.
+ * ENOENT. Seen in the page tables, not only in the ioctl's answer. On x86
+ * the fault path takes the cache mode from PAT's memtype of the BAR
+ * (vmf_insert_pfn*() -> pfnmap_setup_cachemode()), so where it says why
+ * the PTE is not what the VMA asked for, the test says it too.
  */
 TEST_F(dmabuf, memattr_applies_to_later_mmaps)
 {
-	char bits[32], why[256];
+	char bits[32], why[256], type[64];
 	volatile uint32_t *nc, *wc;
+	uint64_t phys;
 	uint32_t got;
 	int ret;
 
@@ -693,6 +699,12 @@ TEST_F(dmabuf, memattr_applies_to_later_mmaps)
 	ret = pte_cache_bits((const void *)nc, bits, sizeof(bits), why, sizeof(why));
 	if (ret)
 		SKIP(return, "the page tables cannot be seen: %s", why);
+	phys = pci_bar_phys(self->m.dev.bdf, 0);
+	ret = pat_memtype(phys, type, sizeof(type));
+	if (ret == -EOPNOTSUPP)
+		SKIP(return, "x86 PAT is off (no /sys/kernel/debug/x86/pat_memtype_list): no write-combining PTE to see");
+	TH_LOG("PAT's memtype of BAR0 at 0x%llx: %s", (unsigned long long)phys,
+	       ret ? "none reserved (lookup_memtype() answers uncached-minus)" : type);
 	EXPECT_STREQ("PCD", bits) TH_LOG("the default mapping's PTE");
 	ret = __vfio_pci_dmabuf_memattr(&self->m.dev, self->m.buf_fd, 7, why, sizeof(why));
 	EXPECT_EQ(-ENOENT, ret) TH_LOG("MEMATTR 7: %s, expected ENOENT", ret ? strerror(-ret) : "success");

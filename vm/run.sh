@@ -273,7 +273,8 @@ boot_vm()
 				vm_current="" ;;
 			esac
 			echo "$line" >> "$out/ktap.log"
-			echo "$line"
+			# The guest's own count of one boot: the run's is printed at the end.
+			[ "${line#pfnmap: }" = "$line" ] && echo "$line"
 			if [ -n "$fault" ] && [[ $line =~ $fault_re ]]; then
 				note "injecting fault $fault (after: $line)"
 				fault_fire "$qmp_dir/$run.sock" &

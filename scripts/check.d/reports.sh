@@ -13,6 +13,7 @@ reports_runs() {
 	[ -f "$SHARED/bzImage-7.2.13-iommufd" ] && echo "$SUITE/output/check-iommufd-7.2"
 	[ -f "$SHARED/bzImage-6.12.117-pagewalk-revert" ] && echo "$SUITE/output/check-pagewalk-revert"
 	[ -f "$SHARED/bzImage-7.3.4-dmabuf-mmap" ] && [ -f "$SERIES" ] && echo "$SUITE/output/check-dmabuf-mmap-7.3"
+	[ -f "$SERIES" ] && echo "$SUITE/output/check-dmabuf-mmap-7.3-built"
 	return 0
 }
 

@@ -122,7 +122,7 @@ echo "# the snapshot:"
 sed 's/^/#   /' /tmp/before
 
 # 1. The runner loads vfio-pci and binds ivshmem; killed during the race.
-kill_when rebind 2 env PFNMAP_EDU_BDF= PFNMAP_TEST_ARGS=--duration=60 ./run_tests.sh pfnmap_walk_race_test
+kill_when rebind 2 env PFNMAP_EDU_BDF= PFNMAP_TEST_ARGS=--duration=40 ./run_tests.sh pfnmap_walk_race_test
 differs "runner killed during the walk race"
 ./run_tests.sh --cleanup | sed 's/^/    /'
 compare "after run_tests.sh --cleanup"
@@ -172,7 +172,7 @@ fi
 # and undo what it changed, with no cleanup command.
 snapshot > /tmp/before
 sed -i 's/^timeout=.*/timeout=8/' settings
-env PFNMAP_EDU_BDF= PFNMAP_TEST_ARGS="--duration=120 -r walk_race.pud_1g.walk_vs_refault" \
+env PFNMAP_EDU_BDF= PFNMAP_TEST_ARGS="--duration=40 -r walk_race.pud_1g.walk_vs_refault" \
 	./run_tests.sh pfnmap_walk_race_test > /tmp/timeout.log 2>&1
 grep -q '^not ok 1 .*# TIMEOUT 8 seconds' /tmp/timeout.log &&
 	ok "the runner said: $(grep -m1 '^not ok 1' /tmp/timeout.log)" ||
