@@ -13,14 +13,16 @@ export PFNMAP_CACHE=${PFNMAP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pfnmap}
 SHARED=${PFNMAP_SHARED_KERNELS:-$SUITE/../shared/kernels}
 passed=0 failed=0 failures=()
 
+timings=()
 step() {
-	local name=$1; shift
+	local name=$1 t0=$SECONDS verdict=ok; shift
 	echo "=== check: $name" >&2
 	if "$@"; then
 		passed=$((passed + 1)); echo "=== ok: $name" >&2
 	else
-		failed=$((failed + 1)); failures+=("$name"); echo "=== FAILED: $name" >&2
+		failed=$((failed + 1)); failures+=("$name"); echo "=== FAILED: $name" >&2; verdict=FAILED
 	fi
+	timings+=("$((SECONDS - t0))|$verdict|$name")
 }
 
 bash scripts/setup.sh --check || { echo "check: setup failed" >&2; exit 1; }
@@ -115,6 +117,12 @@ for f in scripts/check.d/*.sh; do
 	. "$f"
 done
 
+# What each step took: where the time of a check goes.
+{
+	echo "check: time per step (s):"
+	printf '%s\n' "${timings[@]}" | awk -F'|' '{ printf "  %5d  %-6s %s\n", $1, $2, $3; t += $1 }
+		END { printf "  %5d  total (%d min %d s)\n", t, t / 60, t % 60 }'
+} >&2
 [ ${#failures[@]} -eq 0 ] || printf 'check: failed: %s\n' "${failures[@]}" >&2
 echo "check: $passed passed, $failed failed"
 [ $failed = 0 ]

@@ -160,8 +160,10 @@ mutations_run() {
 		echo "  no kernels in $SHARED: on debian-sid, the iommufd and DMA-BUF mmap tests' mutations SKIP" >&2
 	fi
 	mapfile -t programs < <(mutations_lines | while IFS= read -r l; do mutation_field "$l" 1; done | sort -u)
+	# A mutated test that wedges the VM must not hold the check for the
+	# settings timeout: 2 minutes of silence end it (the next boot goes on).
 	(cd "$tmp" && env ${ksrc:+KSRC="$ksrc"} ./run_tests.sh --vm "${kernel[@]}" --out "$tmp/out" \
-		--env PFNMAP_RACE_DURATION=3 "${programs[@]}" > "$tmp/log" 2>&1)
+		--hang-timeout 120 --env PFNMAP_RACE_DURATION=3 "${programs[@]}" > "$tmp/log" 2>&1)
 	if [ ! -s "$tmp/out/results.ktap" ] || [ ! -f "$tmp/out/expectations.txt" ]; then
 		echo "  the mutated suite did not run:" >&2; tail -n 20 "$tmp/log" >&2
 		rm -rf "$tmp"; return 1
