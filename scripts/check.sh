@@ -48,10 +48,18 @@ build_old() {
 vm_run() {
 	local out=$SUITE/output/check-$1 dir=$SUITE; shift
 	mkdir -p "$SUITE/output"
+	local args=() prev= a
 	if [ -n "${KSRC:-}" ]; then
 		dir=$(mktemp -d) && (git ls-files | cpio -pdm "$dir" 2>/dev/null) || return 1
 	fi
-	(cd "$dir" && ./run_tests.sh --vm --out "$out" "$@") > "$out.log" 2>&1
+	# The expectations file by its path in the suite, not in the copy: the
+	# run records it, and the reports step reads it again after the copy
+	# is gone.
+	for a in "$@"; do
+		[ "$prev" = --expect ] && [ "${a#/}" = "$a" ] && a=$SUITE/$a
+		args+=("$a"); prev=$a
+	done
+	(cd "$dir" && ./run_tests.sh --vm --out "$out" "${args[@]}") > "$out.log" 2>&1
 	[ "$dir" = "$SUITE" ] || rm -rf "$dir"
 	tail -n 30 "$out.log" | sed -n '/^expectations for/,$p' >&2
 	[ "$(cat "$out/expect_rc" 2>/dev/null)" = 0 ]

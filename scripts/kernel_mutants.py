@@ -8,6 +8,8 @@
         ONLY space-separated PROGRAM:GLOB
     kernel_mutants.py base PATCH
         what the mutant applies on: plain or dmabuf-mmap
+    kernel_mutants.py tries PATCH
+        how many boots a red row may take (Tries:, default 1)
     kernel_mutants.py judge PATCH KIND ENV OUT
         judge the rows of one boot from its output directory OUT
         (results.json, times); prints one table row per row and exits 1
@@ -21,12 +23,12 @@ import os
 import re
 import sys
 
-FIELDS = ("Mutant", "Models", "Base", "Red", "Green")
+FIELDS = ("Mutant", "Models", "Base", "Tries", "Red", "Green")
 
 
 def parse(path):
     """The header: name, models, base, and rows (kind, glob, message, env)."""
-    head, rows, key = {"Base": "plain"}, [], None
+    head, rows, key = {"Base": "plain", "Tries": "1"}, [], None
     with open(path, encoding="utf-8") as f:
         for line in f:
             line = line.rstrip("\n")
@@ -57,6 +59,8 @@ def parse(path):
         raise ValueError(f"{path}: no Mutant: line or no Red:/Green: rows")
     if head["Base"] not in ("plain", "dmabuf-mmap"):
         raise ValueError(f"{path}: Base must be plain or dmabuf-mmap")
+    if not re.fullmatch(r"[1-5]", head["Tries"]):
+        raise ValueError(f"{path}: Tries must be 1 to 5")
     return head, rows
 
 
@@ -143,7 +147,7 @@ def judge(head, rows, kind, env, out):
 
 
 def main(argv):
-    if len(argv) < 2 or argv[0] not in ("plan", "base", "judge"):
+    if len(argv) < 2 or argv[0] not in ("plan", "base", "tries", "judge"):
         print(__doc__, file=sys.stderr)
         return 2
     try:
@@ -151,8 +155,8 @@ def main(argv):
     except (OSError, ValueError) as e:
         print(f"kernel_mutants.py: {e}", file=sys.stderr)
         return 2
-    if argv[0] == "base":
-        print(head["Base"])
+    if argv[0] in ("base", "tries"):
+        print(head[argv[0].capitalize()])
         return 0
     if argv[0] == "plan":
         for kind, env in boots(rows):

@@ -8,6 +8,7 @@
 # mutants").
 
 kernel_mutants_all() {
+	mkdir -p "$SUITE/output"
 	bash scripts/kernel_mutants.sh --out "$SUITE/output/kernel-mutants" > "$SUITE/output/kernel-mutants.log" 2>&1
 	local rc=$?
 	grep -E '^kernel_mutants: ' "$SUITE/output/kernel-mutants.log" >&2
