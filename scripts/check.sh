@@ -48,7 +48,7 @@ build_old() {
 vm_run() {
 	local out=$SUITE/output/check-$1 dir=$SUITE; shift
 	mkdir -p "$SUITE/output"
-	local args=() prev= a
+	local args=() prev='' a
 	if [ -n "${KSRC:-}" ]; then
 		dir=$(mktemp -d) && (git ls-files | cpio -pdm "$dir" 2>/dev/null) || return 1
 	fi

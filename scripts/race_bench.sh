@@ -40,15 +40,18 @@ prog, glob = only.split(":", 1)
 try:
     doc = json.load(open(os.path.join(d, "results.json")))
 except OSError:
-    print("did not finish: no results"); sys.exit()
+    print(f"did not finish: no results (output kept: {d})"); sys.exit()
 times = {}
 if os.path.exists(os.path.join(d, "times")):
     for line in open(os.path.join(d, "times")):
         p, t, s = line.rstrip("\n").split("\t")
         times[f"{p}:{t}"] = float(s)
-for r in doc["results"]:
-    if r["program"] != prog or not r["subtest"] or not fnmatch.fnmatch(r["subtest"], glob):
-        continue
+mine = [r for r in doc["results"]
+        if r["program"] == prog and r["subtest"] and fnmatch.fnmatch(r["subtest"], glob)]
+if not mine:
+    # Counted as a run that caught nothing: the output stays for a look.
+    print(f"no result: {only} did not run (output kept: {d})")
+for r in mine:
     race = r.get("race") or {}
     if r["outcome"] == "pass":
         print("passed")
@@ -71,4 +74,5 @@ awk -v runs="$runs" -v what="$only on $spec" '
 		p90 = t[int(0.9 * n + 0.999)]
 		printf "%s: caught in %d of %d runs; time to detect median %.1f s, p90 %.1f s, max %.1f s\n", what, n, runs, med, p90, t[n]
 	}' "$out/verdicts"
-rm -rf "$out"
+# Keep what needs a look: the runs that gave no verdict.
+grep -q 'output kept' "$out/verdicts" || rm -rf "$out"
