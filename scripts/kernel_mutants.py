@@ -10,10 +10,17 @@
         what the mutant applies on: plain or dmabuf-mmap
     kernel_mutants.py tries PATCH
         how many boots a red row may take (Tries:, default 1)
-    kernel_mutants.py judge PATCH KIND ENV OUT
+    kernel_mutants.py judge PATCH KIND ENV OUT [TRY]
         judge the rows of one boot from its output directory OUT
         (results.json, times); prints one table row per row and exits 1
-        when a row does not hold
+        when a row does not hold; TRY: which boot of the row's Tries: it
+        was (a red row caught in a later one says so)
+    kernel_mutants.py detect PROGRAM:GLOB OUT
+        scripts/race_bench.sh's verdict of one run: "caught SECONDS WHAT",
+        "passed", or why there is no verdict
+
+Both read a run the same way (select, detect_time): the tests a
+PROGRAM:GLOB names, and the time a failure took to show.
 
 The header format is kernel/mutants/README.md's.
 """
@@ -22,6 +29,8 @@ import json
 import os
 import re
 import sys
+
+from results import glob_re
 
 FIELDS = ("Mutant", "Models", "Base", "Tries", "Red", "Green")
 
@@ -75,10 +84,6 @@ def boots(rows):
     return order
 
 
-def glob_re(glob):
-    return re.compile("^" + re.escape(glob).replace(r"\*", ".*").replace(r"\?", ".") + "$")
-
-
 def load(out):
     with open(os.path.join(out, "results.json"), encoding="utf-8") as f:
         doc = json.load(f)
@@ -93,6 +98,22 @@ def load(out):
     return doc, times
 
 
+def select(doc, only):
+    """The subtest results of a run that PROGRAM:GLOB names."""
+    prog, glob = only.split(":", 1)
+    pat = glob_re(glob)
+    return [r for r in doc["results"]
+            if r["program"] == prog and r["subtest"] and pat.match(r["subtest"])]
+
+
+def detect_time(r, times):
+    """How long a failure took to show: the race's own "first failure X s
+    into the race", else the test's time (start to result, or to the kernel
+    crash on the console)."""
+    t = (r.get("race") or {}).get("first_failure_s")
+    return t if t is not None else times.get(r["id"])
+
+
 def text_of(doc, r):
     """All a result says: its reason and output, and for a test the kernel
     crashed in, the crash record of its program (the console)."""
@@ -104,25 +125,20 @@ def text_of(doc, r):
     return lines
 
 
-def judge(head, rows, kind, env, out):
+def judge(head, rows, kind, env, out, tries=1):
     doc, times = load(out)
     ok = True
     for row in rows:
         if row["kind"] != kind or row["env"] != env:
             continue
-        prog, glob = row["glob"].split(":", 1)
-        pat = glob_re(glob)
-        mine = [r for r in doc["results"]
-                if r["program"] == prog and r["subtest"] and pat.match(r["subtest"])]
+        mine = select(doc, row["glob"])
         if not mine:
             ok = False
             print(f"{head['Mutant']}\t{row['glob']}\tNO RESULT\tthe test did not run\t-\t{env}")
             continue
         for r in mine:
             lines = text_of(doc, r)
-            # A race says when it first failed; else the test's own time.
-            t = (r.get("race") or {}).get("first_failure_s") if kind == "red" else None
-            t = t if t is not None else times.get(r["id"])
+            t = detect_time(r, times) if kind == "red" else times.get(r["id"])
             when = f"{t:.1f} s" if t is not None else "-"
             if kind == "green":
                 good = r["outcome"] == "pass"
@@ -141,15 +157,46 @@ def judge(head, rows, kind, env, out):
                         (r.get("reason") or next((ln for ln in lines if ln), ""))
                 else:
                     what, msg = "red", hit.strip()
+                    if tries > 1:
+                        what += f" (try {tries} of {head['Tries']})"
                 print(f"{head['Mutant']}\t{r['id']}\t{what}\t{msg[:160]}\t{when}\t{env}")
             ok &= good
     return ok
 
 
+def detect(only, out):
+    """One benchmark run's verdict per test it names."""
+    try:
+        doc, times = load(out)
+    except OSError:
+        print(f"did not finish: no results (output kept: {out})")
+        return
+    mine = select(doc, only)
+    if not mine:
+        # Counted as a run that caught nothing: the output stays for a look.
+        print(f"no result: {only} did not run (output kept: {out})")
+    for r in mine:
+        race, t = r.get("race") or {}, detect_time(r, times)
+        if r["outcome"] == "pass":
+            print("passed")
+        elif race.get("first_failure_s") is not None:
+            print(f"caught {t:.1f} {race.get('first_failure', r['reason'] or '')}")
+        elif (r["reason"] or "").startswith("CRASH"):
+            print(f"caught {t if t is not None else float('nan'):.1f} the kernel crashed in the test")
+        else:
+            print(f"{r['outcome']} {r['reason']}")
+
+
 def main(argv):
-    if len(argv) < 2 or argv[0] not in ("plan", "base", "tries", "judge"):
+    if len(argv) < 2 or argv[0] not in ("plan", "base", "tries", "judge", "detect"):
         print(__doc__, file=sys.stderr)
         return 2
+    if argv[0] == "detect":
+        if len(argv) != 3 or ":" not in argv[1]:
+            print(__doc__, file=sys.stderr)
+            return 2
+        detect(argv[1], argv[2])
+        return 0
     try:
         head, rows = parse(argv[1])
     except (OSError, ValueError) as e:
@@ -163,11 +210,11 @@ def main(argv):
             only = sorted({r["glob"] for r in rows if r["kind"] == kind and r["env"] == env})
             print(f"{kind}|{env}|{' '.join(only)}")
         return 0
-    if len(argv) != 5:
+    if len(argv) not in (5, 6) or (len(argv) == 6 and not argv[5].isdigit()):
         print(__doc__, file=sys.stderr)
         return 2
     try:
-        return 0 if judge(head, rows, argv[2], argv[3], argv[4]) else 1
+        return 0 if judge(head, rows, argv[2], argv[3], argv[4], int(argv[5]) if len(argv) == 6 else 1) else 1
     except (OSError, ValueError) as e:
         print(f"{head['Mutant']}\t-\tNO RESULT\t{e}\t-\t{argv[3]}")
         return 1

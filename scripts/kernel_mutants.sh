@@ -79,17 +79,17 @@ for name in "${names[@]}"; do
 		n=$((n + 1))
 		# A race may miss the window in one boot: a red boot is tried again
 		# up to Tries: times, and the table says which try caught it.
+		args=()
+		for e in $env; do args+=(--env "$e"); done
+		for o in $only; do args+=(--only "$o"); done
+		# A red test may leave the kernel wedged (a process stuck holding an
+		# mmap lock): its result is out by then, the VM need not finish.
+		[ "$kind" = red ] && args+=(--hang-timeout 60)
+		programs=$(for o in $only; do echo "${o%%:*}"; done | sort -u)
 		try=1
 		while :; do
 			run=$out/$name.$n
 			[ "$try" = 1 ] || run=$run.try$try
-			args=()
-			for e in $env; do args+=(--env "$e"); done
-			for o in $only; do args+=(--only "$o"); done
-			# A red test may leave the kernel wedged (a process stuck holding an
-			# mmap lock): its result is out by then, the VM need not finish.
-			[ "$kind" = red ] && args+=(--hang-timeout 60)
-			programs=$(for o in $only; do echo "${o%%:*}"; done | sort -u)
 			t0=$(date +%s)
 			# shellcheck disable=SC2086
 			(cd "$suite" && env ${ksrc:+KSRC="$ksrc"} ./run_tests.sh --vm --kernel "$image" --out "$run" "${args[@]}" $programs) > "$run.log" 2>&1
@@ -99,15 +99,13 @@ for name in "${names[@]}"; do
 				judged=$(printf '%s\t%s\tNO RESULT\tthe VM run gave no results\t-\t%s' "$name" "$only" "$env")
 				jrc=1
 			else
-				judged=$(python3 "$SUITE/scripts/kernel_mutants.py" judge "$patch" "$kind" "$env" "$run")
+				judged=$(python3 "$SUITE/scripts/kernel_mutants.py" judge "$patch" "$kind" "$env" "$run" "$try")
 				jrc=$?
 			fi
 			{ [ $jrc = 0 ] || [ "$kind" != red ] || [ "$try" -ge "$tries" ]; } && break
 			log "$name ($kind${env:+, $env}): not red in try $try of $tries; again"
 			try=$((try + 1))
 		done
-		[ "$try" = 1 ] || judged=$(echo "$judged" |
-			awk -F'\t' -v OFS='\t' -v t="$try" -v n="$tries" '$3 == "red" { $3 = "red (try " t " of " n ")" } { print }')
 		echo "$judged" >> "$rows"
 		[ $jrc = 0 ] || rc=1
 	done < <(python3 "$SUITE/scripts/kernel_mutants.py" plan "$patch")

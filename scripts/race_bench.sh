@@ -33,35 +33,8 @@ out=$(mktemp -d "${TMPDIR:-/tmp}/pfnmap-bench.XXXXXX")
 for i in $(seq 1 "$runs"); do
 	"$SUITE/run_tests.sh" --vm --kernel "$spec" --out "$out/$i" --hang-timeout 90 "${env[@]}" \
 		--only "$only" "${only%%:*}" > "$out/$i.log" 2>&1
-	python3 - "$out/$i" "$only" <<'EOF'
-import fnmatch, json, os, sys
-d, only = sys.argv[1], sys.argv[2]
-prog, glob = only.split(":", 1)
-try:
-    doc = json.load(open(os.path.join(d, "results.json")))
-except OSError:
-    print(f"did not finish: no results (output kept: {d})"); sys.exit()
-times = {}
-if os.path.exists(os.path.join(d, "times")):
-    for line in open(os.path.join(d, "times")):
-        p, t, s = line.rstrip("\n").split("\t")
-        times[f"{p}:{t}"] = float(s)
-mine = [r for r in doc["results"]
-        if r["program"] == prog and r["subtest"] and fnmatch.fnmatch(r["subtest"], glob)]
-if not mine:
-    # Counted as a run that caught nothing: the output stays for a look.
-    print(f"no result: {only} did not run (output kept: {d})")
-for r in mine:
-    race = r.get("race") or {}
-    if r["outcome"] == "pass":
-        print("passed")
-    elif race.get("first_failure_s") is not None:
-        print(f"caught {race['first_failure_s']:.1f} {race.get('first_failure', r['reason'] or '')}")
-    elif (r["reason"] or "").startswith("CRASH"):
-        print(f"caught {times.get(r['id'], float('nan')):.1f} the kernel crashed in the test")
-    else:
-        print(f"{r['outcome']} {r['reason']}")
-EOF
+	# The same reading of a run as the kernel-mutant table's (select, detect_time).
+	python3 "$SUITE/scripts/kernel_mutants.py" detect "$only" "$out/$i"
 done > "$out/verdicts"
 nl -w2 -s': ' "$out/verdicts" | sed 's/^/run /'
 awk -v runs="$runs" -v what="$only on $spec" '
