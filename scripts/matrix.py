@@ -22,7 +22,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from results import write  # noqa: E402
 
-OUT_WORD = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP", "crash": "CRASH", "timeout": "TIMEOUT"}
+OUT_WORD = {"pass": "PASS", "fail": "FAIL", "skip": "SKIP", "crash": "CRASH", "timeout": "TIMEOUT",
+            "miss": "MISS"}
 
 
 def load(paths):
@@ -132,7 +133,7 @@ def cell(r, prog_info, skips, bugs):
     tip += race_full(r["race"])
     cls = r["outcome"] + (" unexpected" if e["unexpected"] else " known" if e["known_bug"] else "")
     brief = race_brief(r["race"])
-    if r["outcome"] in ("crash", "timeout"):
+    if r["outcome"] in ("crash", "timeout", "miss"):
         brief = "; ".join(x for x in (r["reason"], brief) if x)
     return (cls, OUT_WORD[r["outcome"]], marks, brief, "\n".join(tip))
 
@@ -178,7 +179,7 @@ def unexpected_list(docs):
 
 def summary_line(d):
     s = d["summary"]
-    parts = [f"{s[k]} {k}" for k in ("pass", "fail", "skip", "crash", "timeout") if s[k] or k in ("pass", "fail", "skip")]
+    parts = [f"{s[k]} {k}" for k in ("pass", "fail", "skip", "crash", "timeout", "miss") if s[k] or k in ("pass", "fail", "skip")]
     return ", ".join(parts) + f"; {s['known_bugs']} known bugs, {s['unexpected']} unexpected"
 
 
@@ -229,6 +230,7 @@ td.crash { background: #b00020; color: #fff; font-weight: bold; }
 td.crash small { color: #fff; }
 td.crash.known { background-image: repeating-linear-gradient(135deg, transparent 0 6px, rgba(255,255,255,.12) 6px 9px); }
 td.timeout { background: #ffb060; }
+td.miss { background: #d0d0d0; color: #400; font-style: italic; }
 td.absent { color: #999; text-align: center; }
 td.crashed { background: #f3c0c8; color: #700010; }
 td.known { background-image: repeating-linear-gradient(135deg, transparent 0 6px, rgba(255,255,255,.45) 6px 9px); }

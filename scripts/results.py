@@ -29,15 +29,14 @@ import re
 import sys
 import xml.etree.ElementTree as ET
 
-FORMAT = "pfnmap-results"
-VERSION = 1
-OUTCOMES = ("pass", "fail", "skip", "crash", "timeout")
+from ktap import parse as parse_ktap
 
-PROG_RE = re.compile(r"^# selftests: pfnmap/([^:]+): (\S+)$")
-PROG_END_RE = re.compile(r"^(not )?ok \d+ selftests: pfnmap/([^:]+): (\S+)(?: # (.*))?$")
-SUB_RE = re.compile(r"^# (not )?ok \d+ (.*)$")
-PLAN_RE = re.compile(r"^# 1\.\.(\d+)")
-RUN_RE = re.compile(r"^# #  RUN +(\S+) \.\.\.$")
+FORMAT = "pfnmap-results"
+# 2: the outcome "miss", a test that did not run (its program ended the VM
+# and no later boot got to it): KCIDB's MISS.
+VERSION = 2
+OUTCOMES = ("pass", "fail", "skip", "crash", "timeout", "miss")
+
 NUM = r"-?\d+(?:\.\d+)?"
 
 
@@ -201,7 +200,10 @@ def judge(rules, have_file, key, outcome, words=()):
             want, cause, text = out, c, why
     got = "fail" if outcome == "timeout" else outcome
     mismatch = None
-    if not have_file:
+    if got == "miss":
+        # No expectation covers a test that did not run: it has no verdict.
+        as_expected = False
+    elif not have_file:
         reason = next((w for w in words if w), "")
         as_expected = got == "pass" or (got == "skip" and bool(MISSING_PRECONDITION.search(reason)))
         if got == "skip" and not as_expected:
@@ -221,79 +223,6 @@ def judge(rules, have_file, key, outcome, words=()):
         "mismatch": mismatch,
         "status": "unexpected" if not as_expected else "known kernel bug" if known else "as expected",
     }
-
-
-# --- KTAP -------------------------------------------------------------------
-
-def parse_ktap(text):
-    """Programs, each with its subtests and their output, in KTAP order."""
-    programs, cur, sub_lines, running = [], None, [], None
-
-    def flush_running():
-        nonlocal running, sub_lines
-        if cur is not None and running:
-            cur["running"] = {"name": running, "output": sub_lines}
-        running, sub_lines = None, []
-
-    for raw in text.splitlines():
-        line = raw.rstrip("\r")
-        m = PROG_RE.match(line)
-        if m:
-            cur = {"collection": m.group(1), "program": m.group(2), "subtests": [],
-                   "console": [], "lines": [], "plan": None, "plan_skip": None,
-                   "result": None, "directive": None}
-            programs.append(cur)
-            running, sub_lines = None, []
-            continue
-        m = PROG_END_RE.match(line)
-        if m and cur is not None and m.group(3) == cur["program"]:
-            flush_running()
-            cur["result"] = "not ok" if m.group(1) else "ok"
-            cur["directive"] = m.group(4)
-            cur = None
-            continue
-        if cur is None:
-            continue
-        if line.startswith("# [console] "):
-            cur["console"].append(line[len("# [console] "):])
-            continue
-        m = PLAN_RE.match(line)
-        if m and cur["plan"] is None:
-            cur["plan"] = int(m.group(1))
-            skip = re.search(r" # SKIP ?(.*)$", line)
-            if skip:
-                cur["plan_skip"] = skip.group(1) or None
-            continue
-        m = RUN_RE.match(line)
-        if m:
-            running, sub_lines = m.group(1), []
-            continue
-        m = SUB_RE.match(line)
-        if m:
-            rest, directive = m.group(2), ""
-            if " # " in rest:
-                rest, directive = rest.split(" # ", 1)
-            skip = not m.group(1) and directive.startswith("SKIP")
-            reason = re.sub(r"^SKIP ?", "", directive) or None
-            cur["subtests"].append({
-                "name": rest,
-                "outcome": "fail" if m.group(1) else "skip" if skip else "pass",
-                "reason": reason,
-                "output": sub_lines if running == rest else [],
-            })
-            running, sub_lines = None, []
-            continue
-        if running and line.startswith("# # "):
-            body = line[4:]
-            # The harness's own verdict lines repeat what the result line says.
-            if not re.match(r"^ +(OK|FAIL|XFAIL|XPASS|SKIP) +", body):
-                sub_lines.append(body)
-        elif not running and line.startswith("# ") and not line.startswith("# TAP version"):
-            # What the program said outside any subtest (a crash before the
-            # first one, the harness's totals).
-            cur["lines"].append(re.sub(r"^# (# )?", "", line))
-    flush_running()
-    return programs
 
 
 def build(ktap_path, release, spec, expect_path):
@@ -407,14 +336,15 @@ def xml_text(s):
 
 def junit(doc):
     """JUnit XML as Jenkins, GitLab and junitparser read it: a testsuite per
-    program, failure for fail, error for crash and timeout, skipped for skip."""
+    program, failure for fail, error for crash, timeout and miss (a test that
+    did not run), skipped for skip."""
     s = doc["summary"]
     release = doc["kernel"]["release"]
     root = ET.Element("testsuites", {
         "name": f"pfnmap selftests on {release}",
         "tests": str(s["total"]),
         "failures": str(s["fail"]),
-        "errors": str(s["crash"] + s["timeout"]),
+        "errors": str(s["crash"] + s["timeout"] + s["miss"]),
         "skipped": str(s["skip"]),
     })
     for p in doc["programs"]:
@@ -424,7 +354,7 @@ def junit(doc):
             "name": cls,
             "tests": str(len(mine)),
             "failures": str(sum(r["outcome"] == "fail" for r in mine)),
-            "errors": str(sum(r["outcome"] in ("crash", "timeout") for r in mine)),
+            "errors": str(sum(r["outcome"] in ("crash", "timeout", "miss") for r in mine)),
             "skipped": str(sum(r["outcome"] == "skip" for r in mine)),
             "timestamp": doc["timestamp"][:19],
         })
@@ -454,7 +384,7 @@ def junit(doc):
                     "type": e["status"],
                     "message": xml_text((r["reason"] + "; " if r["reason"] else "") + note),
                 }).text = output
-            elif r["outcome"] in ("crash", "timeout"):
+            elif r["outcome"] in ("crash", "timeout", "miss"):
                 where = f" during {r['running']}" if r.get("running") else ""
                 ET.SubElement(case, "error", {
                     "type": r["outcome"],
@@ -590,7 +520,7 @@ def main(argv):
     s = doc["summary"]
     print(f"results: {out}/results.json, junit.xml: {s['total']} results "
           f"({s['pass']} pass, {s['fail']} fail, {s['skip']} skip, {s['crash']} crash, "
-          f"{s['timeout']} timeout; {s['unexpected']} unexpected)", file=sys.stderr if a.report == "-" else sys.stdout)
+          f"{s['timeout']} timeout, {s['miss']} not run; {s['unexpected']} unexpected)", file=sys.stderr if a.report == "-" else sys.stdout)
     if a.report:
         text = report(doc)
         if a.report == "-":

@@ -330,22 +330,32 @@ boot_vm()
 	vm_crash=$(grep -E -A25 'Kernel panic|Oops|BUG:|general protection fault|kernel BUG at|blocked for more than|soft lockup' "$console" 2>/dev/null | head -n 40)
 }
 
-# resume_list PROGRAM RUN: the tests of PROGRAM that boot RUN ended before,
-# in the harness's order: all it has (--list-names) but those with a result
-# and the one running when the VM ended.
+# planned PROGRAM: the tests PROGRAM is to run in this VM run (--only's
+# list, else all it has, in the harness's order); kept as OUT/planned/NAME
+# so that the merged KTAP reports each of them once, run or not (MISS).
+planned()
+{
+	local prog=$1 f=$out/planned/${1##*/}
+	if [ ! -f "$f" ]; then
+		mkdir -p "$out/planned"
+		if [ -n "${only_names[$prog]:-}" ]; then
+			echo "${only_names[$prog]}"
+		else
+			"$SUITE/$prog" --list-names 2>/dev/null
+		fi > "$f"
+	fi
+	cat "$f"
+}
+
+# resume_list PROGRAM RUN: the tests of PROGRAM that boot RUN ended before:
+# those it was to run (its resume list, else all planned) but the ones with
+# a result and the one running when the VM ended. Each boot that started a
+# test leaves fewer, so the resumes end.
 resume_list()
 {
-	local prog=$1 run=$2
-	tr -d '\r' < "$out/guest.$run.ktap" | awk -v t="# selftests: pfnmap/${prog%%/*}: ${prog##*/}" '
-		$0 == t { on = 1; next }
-		on && /^# selftests: pfnmap\// { on = 0 }
-		on && match($0, /^# (not )?ok [0-9]+ /) { split(substr($0, RLENGTH + 1), a, " "); print a[1] }
-		on && /^# #  RUN / { print $4 }' > "$out/.seen"
-	if [ -n "${only_names[$prog]:-}" ]; then
-		echo "${only_names[$prog]}"
-	else
-		"$SUITE/$prog" --list-names 2>/dev/null
-	fi | grep -vxF -f "$out/.seen"
+	local prog=$1 run=$2 list=$resume_root/pfnmap/resume/${1##*/}
+	python3 "$SUITE/scripts/ktap.py" seen "$out/guest.$run.ktap" "$prog" > "$out/.seen"
+	if [ -f "$list" ]; then cat "$list"; else planned "$prog"; fi | grep -vxF -f "$out/.seen"
 	rm -f "$out/.seen"
 }
 
@@ -371,8 +381,7 @@ while [ ${#remaining[@]} -gt 0 ]; do
 	fi
 	boot_vm $run "${remaining[@]}"
 	rm -f "$out/initramfs.$run.gz"
-	done_now=$(grep -E '^(ok|not ok) [0-9]+ selftests: pfnmap/' "$out/guest.$run.ktap" | tr -d '\r' |
-		sed -E 's/^(ok|not ok) [0-9]+ selftests: pfnmap\/([a-z]+): ([A-Za-z0-9_]+).*/\2\/\3/')
+	done_now=$(python3 "$SUITE/scripts/ktap.py" finished "$out/guest.$run.ktap")
 	next=()
 	for p in "${remaining[@]}"; do
 		grep -qx "$p" <<<"$done_now" || next+=("$p")
@@ -406,6 +415,7 @@ while [ ${#remaining[@]} -gt 0 ]; do
 		if [ -z "$what" ]; then host_failed+=("${next[@]}"); break; fi
 		host_failed+=("$what")
 		echo "$what|$why" >> "$out/crashes"
+		planned "$what" > /dev/null
 		{ [ -n "$vm_crash" ] && echo "$vm_crash"; } > "$out/crash.${what//\//_}.txt"
 		rest=()
 		for p in "${next[@]}"; do [ "$p" = "$what" ] || rest+=("$p"); done
@@ -419,6 +429,8 @@ while [ ${#remaining[@]} -gt 0 ]; do
 			echo "$left" > "$resume_root/pfnmap/resume/${what##*/}"
 			note "${what##*/}: $nleft test(s) did not get to run; resuming them"
 			next=("$what" "${next[@]}")
+		elif [ "$nleft" -gt 0 ]; then
+			note "${what##*/}: $nleft test(s) did not get to run, and this boot started none of them: not resuming (reported as MISS)"
 		fi
 		[ $run -lt 20 ] || { note "giving up after $run VM boots"; host_failed+=("${next[@]}"); break; }
 		[ ${#next[@]} -gt 0 ] && note "restarting the VM for: ${next[*]}" ;;
@@ -426,10 +438,22 @@ while [ ${#remaining[@]} -gt 0 ]; do
 	remaining=("${next[@]}")
 done
 
-# One KTAP document for the whole run, numbered across VM boots.
-results_ktap "$out" "${programs[@]}" > "$out/results.ktap"
-for p in "${host_failed[@]}"; do echo "$p" >> "$out/host_failed"; done
-summary=$(ktap_summary "$out/results.ktap")
+# One KTAP document for the whole run, numbered across VM boots; each test
+# a program was to run appears once (the programs that never ran too).
+for p in "${host_failed[@]}"; do
+	echo "$p" >> "$out/host_failed"
+	planned "$p" > /dev/null
+done
+python3 "$SUITE/scripts/ktap.py" merge "$out" "${programs[@]}" > "$out/results.ktap" ||
+	die 1 "merging the boots' KTAP failed (python3 missing? run 'make setup')"
+# The KTAP streamed above has a block per boot for a program the VM ended
+# in, each cut short or resumed (a resumed block can end "ok"): end with the
+# merged record instead.
+for p in $(cut -d'|' -f1 "$out/crashes" 2>/dev/null | sort -u); do
+	note "${p##*/}: the VM ended $(grep -c "^$p|" "$out/crashes") time(s) in it, so its blocks above are partial; merged ($out/results.ktap):"
+	python3 "$SUITE/scripts/ktap.py" record "$out/results.ktap" "$p"
+done
+summary=$(python3 "$SUITE/scripts/ktap.py" summary "$out/results.ktap")
 echo "$summary"
 rc=0
 grep -qE '^not ok ' "$out/results.ktap" && rc=1

@@ -34,7 +34,7 @@ intree_run_tests()
 	echo "  make TARGETS=pfnmap run_tests: $((SECONDS - t)) s" >&2
 	grep -E '^(not )?ok [0-9]+ selftests: pfnmap: ' "$log" | sed 's/^/  /' >&2
 	grep -q 'warning:' "$log" && { grep -m3 'warning:' "$log" >&2; return 1; }
-	awk -v want="$(intree_programs | wc -l)" -f "$SUITE/scripts/ktap_all_skip.awk" "$log"
+	python3 "$SUITE/scripts/ktap.py" all-skip "$(intree_programs | wc -l)" "$log"
 }
 
 intree_install()
@@ -82,7 +82,7 @@ intree_run_kselftest()
 	grep -m1 'timeout set to' "$INTREE_WORK/run_kselftest.log" | sed 's/^/  /' >&2
 	grep -q "^# timeout set to $(sed -n 's/^timeout=//p' "$SUITE/settings")\$" "$INTREE_WORK/run_kselftest.log" &&
 		[ "$rc" = 0 ] &&
-		awk -v want="$(intree_programs | wc -l)" -f "$SUITE/scripts/ktap_all_skip.awk" "$INTREE_WORK/run_kselftest.log"
+		python3 "$SUITE/scripts/ktap.py" all-skip "$(intree_programs | wc -l)" "$INTREE_WORK/run_kselftest.log"
 }
 
 # kselftest names a test COLLECTION:PROGRAM: the collection must be new to

@@ -90,7 +90,7 @@ GUEST
 	grep -E '^(not )?ok [0-9]+ selftests: |^# Totals' "$LAVA_WORK/guest.ktap" | sed 's/^/  /' >&2
 	rc=0
 	grep -qx 'PFNMAP-DONE rc=0' "$LAVA_WORK/guest.ktap" || { echo "  the guest script did not exit 0" >&2; rc=1; }
-	awk -v want="$n" -f "$SUITE/scripts/ktap_all_skip.awk" "$LAVA_WORK/guest.ktap" || rc=1
+	python3 "$SUITE/scripts/ktap.py" all-skip "$n" "$LAVA_WORK/guest.ktap" || rc=1
 	lava_signals "$LAVA_WORK/guest.ktap" || rc=1
 	return $rc
 }

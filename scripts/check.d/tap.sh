@@ -58,19 +58,12 @@ tap_parse()
 	echo "$perl_counts"
 }
 
-# What our own lines say: results at the top level of FILE.
-tap_own_counts()
-{
-	awk '/^(not )?ok [0-9]+ / { t++ } /^not ok / { f++ } /^ok .* # SKIP/ { s++ } /^1\.\.[0-9]+/ { plan = substr($1, 4) }
-	     END { printf "tests=%d pass=%d fail=%d skip=%d plan=%s errors=0\n", t, t - f - s, f, s, plan }' "$1"
-}
-
 tap_check_doc()
 {
 	local doc=$1 name counts own dir nested result rc=0 totals want n=0 truncated=0
 	name=$(basename "$doc" .ktap)
 	counts=$(tap_parse "$doc") || return 1
-	own=$(tap_own_counts "$doc")
+	own=$(python3 "$SUITE/scripts/ktap.py" counts "$doc")
 	[ "$counts" = "$own" ] || { echo "  $name: parsers: $counts; our lines: $own" >&2; rc=1; }
 	# prove exits non-zero exactly when a test failed (or the TAP is broken).
 	if prove --exec cat "$doc" > "$TAP_WORK/prove.$name.log" 2>&1; then
@@ -80,7 +73,7 @@ tap_check_doc()
 	fi
 	dir=$TAP_WORK/nested/$name
 	mkdir -p "$dir"
-	awk -v dir="$dir" -f "$SUITE/scripts/ktap_split.awk" "$doc"
+	python3 "$SUITE/scripts/ktap.py" split "$dir" "$doc"
 	for nested in "$dir"/*.tap; do
 		[ -e "$nested" ] || continue
 		n=$((n + 1))
