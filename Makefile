@@ -14,9 +14,9 @@ ifneq ($(wildcard $(dir $(lastword $(MAKEFILE_LIST)))../lib.mk),)
 # collection "pfnmap" (TARGETS=pfnmap): one collection, so that
 # run_kselftest.sh -c pfnmap runs it all, with the programs of both
 # sub-directories installed side by side (their names are unique); the
-# benchmarks are built and installed, not run.
+# benchmarks and the runner's state tool are built and installed, not run.
 TEST_GEN_PROGS := $(patsubst %.c,%,$(wildcard $(addsuffix /*_test.c,$(SUBDIRS))))
-TEST_GEN_PROGS_EXTENDED := $(patsubst %.c,%,$(wildcard $(addsuffix /*_bench.c,$(SUBDIRS))))
+TEST_GEN_PROGS_EXTENDED := $(patsubst %.c,%,$(wildcard $(addsuffix /*_bench.c,$(SUBDIRS)))) vfio/pfnmap_state
 include $(dir $(lastword $(MAKEFILE_LIST)))lib/libpfnmap.mk
 else
 all:

@@ -32,8 +32,10 @@ list_programs()
 }
 
 # --- The record of changes to the system (format: lib/state.h) ---
-
+# Recorded and undone by the library's own code (lib/state.c, lib/recover.c)
+# through its tool: one implementation for the programs and the runner.
 STATE_DIR=${PFNMAP_STATE_DIR:-/run/pfnmap/state}
+STATE_TOOL=./vfio/pfnmap_state
 state_self=""
 
 # Start time of a live (not zombie) process, empty when it is gone.
@@ -49,129 +51,22 @@ proc_start()
 	echo "$1"
 }
 
-boot_id() { cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown; }
-
 # Record a change of this shell before making it.
 state_add()
 {
-	if [ -z "$state_self" ]; then
-		mkdir -p "$STATE_DIR" 2>/dev/null || return 1
-		state_self=$STATE_DIR/$$-$(proc_start $$)
-		echo "boot $(boot_id) run -" > "$state_self" || return 1
-	fi
-	echo "$1" >> "$state_self"
+	"$STATE_TOOL" record $$ "$1" || return 1
+	state_self=$STATE_DIR/$$-$(proc_start $$)
+}
+
+# Undo this shell's own record (what it says goes to stdout).
+state_undo_self()
+{
+	[ -z "$state_self" ] || "$STATE_TOOL" undo $$ "this run"
 }
 
 pci_driver()
 {
 	_l=$(readlink "/sys/bus/pci/devices/$1/driver" 2>/dev/null) && echo "${_l##*/}"
-}
-
-# A process holding the device through vfio (its group or cdev open, or a
-# BAR mapped through the cdev): vfio-pci's unbind would wait for it forever.
-vfio_holder()
-{
-	_d=/sys/bus/pci/devices/$1
-	_g=$(readlink "$_d/iommu_group" 2>/dev/null); _g=${_g##*/}
-	# shellcheck disable=SC2012
-	_c=$(ls "$_d/vfio-dev" 2>/dev/null | head -n1)
-	ls -l /proc/[0-9]*/fd 2>/dev/null | awk -v g="/dev/vfio/$_g" -v c="/dev/vfio/devices/$_c" -v self=$$ '
-		/^\/proc\/[0-9]+\/fd:$/ { split($0, p, "/"); pid = p[3]; next }
-		pid != self && (($NF == g && g != "/dev/vfio/") || ($NF == c && c != "/dev/vfio/devices/")) { print pid; exit }'
-	# A maps read waits for the mmap lock, which a process stuck in the
-	# kernel may hold for good: bounded.
-	[ -n "$_c" ] && timeout 5 grep -l "/dev/vfio/devices/$_c\$" /proc/[0-9]*/maps 2>/dev/null | head -n1 | cut -d/ -f3
-}
-
-# Give a device back to DRIVER with driver_override OVERRIDE ("-": none).
-undo_rebind()
-{
-	_b=$1 _drv=$2 _ovr=$3 _d=/sys/bus/pci/devices/$1
-	[ -e "$_d" ] || return 0	# the device went away, its binding with it
-	_cur=$(pci_driver "$_b"); _cur=${_cur:--}
-	_curo=$(cat "$_d/driver_override" 2>/dev/null)
-	case $_curo in ""|"(null)") _curo=- ;; esac
-	[ "$_cur" = "$_drv" ] && [ "$_curo" = "$_ovr" ] && return 0
-	if [ "$_cur" = vfio-pci ]; then
-		_h=$(vfio_holder "$_b" | head -n1)
-		[ -z "$_h" ] || { why="$_b is in use by pid $_h"; return 1; }
-	fi
-	if [ "$_cur" != - ]; then
-		echo "$_b" > "$_d/driver/unbind" || { why="cannot unbind $_b from $_cur"; return 1; }
-	fi
-	# A lone newline clears the override.
-	if [ "$_ovr" = - ]; then echo > "$_d/driver_override"; else echo "$_ovr" > "$_d/driver_override"; fi ||
-		{ why="cannot write $_d/driver_override"; return 1; }
-	echo "$_b" > /sys/bus/pci/drivers_probe 2>/dev/null
-	[ "$_drv" = - ] && return 0
-	[ "$(pci_driver "$_b")" = "$_drv" ] || echo "$_b" > "/sys/bus/pci/drivers/$_drv/bind" 2>/dev/null
-	_i=0
-	while [ "$(pci_driver "$_b")" != "$_drv" ]; do
-		_i=$((_i + 1))
-		[ $_i -le 100 ] || { why="$_drv did not take $_b back within 10 s"; return 1; }
-		sleep 0.1
-	done
-}
-
-# Undo one record line; on failure why says why.
-undo_line()
-{
-	why=""
-	_kind=${1%% *} _rest=${1#* }
-	case $_kind in
-	rebind)
-		# shellcheck disable=SC2086
-		set -f; set -- $_rest; set +f
-		undo_rebind "$1" "$2" "$3" ;;
-	write)
-		_path=${_rest%% *} _val=
-		case $_rest in *" "*) _val=${_rest#* } ;; esac
-		{ printf '%s' "$_val" > "$_path"; } 2>/dev/null || { why="cannot write '$_val' to $_path"; return 1; } ;;
-	rmmod)
-		[ -d "/sys/module/$_rest" ] || return 0
-		_out=$(rmmod "$_rest" 2>&1) || { why=$(echo "$_out" | tail -n1); return 1; } ;;
-	*)	why="unknown record"; return 1 ;;
-	esac
-}
-
-# Undo a record file, newest change first, again while that makes progress
-# (a module in use by one unloaded later); keep what could not be undone.
-undo_file()
-{
-	_f=$1 _who=$2 _tmp=$1.undo
-	_boot=$(sed -n '1s/^boot \([^ ]*\) .*/\1/p' "$_f")
-	if [ "$_boot" != "$(boot_id)" ]; then
-		echo "dropping $_f: written during another boot, its changes went with it"
-		rm -f "$_f"
-		return
-	fi
-	sed 1d "$_f" | awk '{ l[NR] = $0 } END { for (i = NR; i > 0; i--) print l[i] }' > "$_tmp"
-	while [ -s "$_tmp" ]; do
-		_kept="" _progress=0
-		while IFS= read -r _line; do
-			if undo_line "$_line"; then
-				echo "undid what $_who left: $_line"
-				state_undone=$((state_undone + 1)) _progress=1
-			else
-				_kept="$_kept$_line
-"
-				_why=$why
-			fi
-		done < "$_tmp"
-		printf '%s' "$_kept" > "$_tmp"
-		[ $_progress = 1 ] || break
-	done
-	if [ -s "$_tmp" ]; then
-		while IFS= read -r _line; do
-			echo "could not undo '$_line' (left by $_who): $_why"
-			state_left=$((state_left + 1))
-		done < "$_tmp"
-		{ sed -n 1p "$_f"; awk '{ l[NR] = $0 } END { for (i = NR; i > 0; i--) print l[i] }' "$_tmp"; } > "$_f.new" &&
-			mv "$_f.new" "$_f"
-	else
-		rm -f "$_f"
-	fi
-	rm -f "$_tmp"
 }
 
 # Kill what is left of a program run (a test child outlives the harness
@@ -192,24 +87,12 @@ kill_run()
 	echo "pid(s)$_alive did not die: stuck in the kernel"
 }
 
-# Undo the records of dead processes, newest first; sets state_undone and
-# state_left.
+# Undo the records of dead processes, newest first (what it says goes to
+# stdout); returns non-zero when a change stays undone.
 state_cleanup()
 {
-	state_undone=0 state_left=0
 	[ -d "$STATE_DIR" ] || return 0
-	# Names are PID-STARTTIME: newest first by start time.
-	# shellcheck disable=SC2010
-	for _name in $(ls "$STATE_DIR" | grep -E '^[0-9]+-[0-9]+$' | sort -t- -k2,2nr); do
-		_pid=${_name%-*} _start=${_name#*-}
-		[ "$_pid" = $$ ] && continue
-		if [ "$(proc_start "$_pid")" = "$_start" ]; then
-			echo "pid $_pid is still running: its changes stay ($STATE_DIR/$_name)"
-			state_left=$((state_left + $(($(wc -l < "$STATE_DIR/$_name") - 1))))
-			continue
-		fi
-		undo_file "$STATE_DIR/$_name" "pid $_pid"
-	done
+	"$STATE_TOOL" recover $$
 }
 
 case ${1:-} in
@@ -217,12 +100,14 @@ case ${1:-} in
 --list)	list_programs; exit 0 ;;
 --cleanup)
 	[ $# = 1 ] || die 2 "--cleanup takes no arguments"
+	[ -x "$STATE_TOOL" ] || die 2 "no $STATE_TOOL: run 'make' first"
 	log=$(mktemp "${TMPDIR:-/tmp}/pfnmap-cleanup.XXXXXX") || die 1 "mktemp failed"
 	state_cleanup > "$log"
+	left=$?
 	sed 's/^/run_tests.sh --cleanup: /' "$log"
 	rm -f "$log"
-	if [ "$state_left" -gt 0 ]; then
-		echo "run_tests.sh --cleanup: $state_left change(s) could not be undone (records in $STATE_DIR)"
+	if [ "$left" != 0 ]; then
+		echo "run_tests.sh --cleanup: what is above could not be undone (records in $STATE_DIR)"
 		exit 1
 	fi
 	echo "run_tests.sh --cleanup: nothing (more) to undo"
@@ -257,6 +142,7 @@ for want in "$@"; do
 	esac
 done
 [ -n "$selected" ] || die 2 "no test programs built: run 'make' first"
+[ -x "$STATE_TOOL" ] || die 2 "no $STATE_TOOL (the record of changes): run 'make' first"
 
 # --- Input: each program checks its options and environment (BDFs, race
 # durations) when asked to list its tests; a refusal is a usage error. ---
@@ -356,7 +242,7 @@ vfio_load()
 		in_list "$m" "$before $recorded" || { state_add "rmmod $m"; recorded="$recorded $m"; }
 	done
 	if [ $rc != 0 ] || [ ! -d /sys/bus/pci/drivers/vfio-pci ]; then
-		[ -n "$state_self" ] && undo_file "$state_self" "this run" > /dev/null
+		state_undo_self > /dev/null
 		die 4 "vfio-pci is not available: modprobe vfio-pci: $(echo "${out:-loaded, but no driver registered}" | tail -n1) (a kernel without CONFIG_VFIO_PCI?)"
 	fi
 }
@@ -373,7 +259,7 @@ finish()
 	[ -z "${counts:-}" ] || : > "$counts.rc.done"
 	[ -z "$run_id" ] || kill_run "$run_id" | sed 's/^/# state: /'
 	state_cleanup | sed 's/^/# state: /'
-	[ -z "$state_self" ] || undo_file "$state_self" "this run" | sed 's/^/# state: /'
+	state_undo_self | sed 's/^/# state: /'
 }
 trap 'finish; exit 130' INT
 trap 'finish; exit 143' TERM HUP
@@ -432,7 +318,7 @@ for p in "$@"; do
 	*)   echo "not ok $n $title # exit=$rc"; failed=1 ;;
 	esac
 done
-[ -z "$state_self" ] || undo_file "$state_self" "this run" | sed 's/^/# state: /'
+state_undo_self | sed 's/^/# state: /'
 echo "pfnmap: $(grep -c p "$counts") passed, $(grep -c f "$counts") failed, $(grep -c s "$counts") skipped"
 rm -f "$counts" "$counts.rc" "$counts.rc.done" "$counts.rc.timeout"
 exit $failed

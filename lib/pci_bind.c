@@ -8,6 +8,8 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <libmnl/libmnl.h>
 #include <limits.h>
 #include <linux/netlink.h>
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "pci_bind.h"
@@ -288,14 +291,83 @@ int __pci_driver_restore(struct pci_binding *save, int timeout_ms)
 	return ret;
 }
 
-/* Matches fds and mappings: a BAR mapping outlives the fd it came from. */
+/*
+ * Whether /proc/PID/maps names one of targets, read in a child bounded by
+ * timeout_ms: the read takes the process's mmap lock, which a process stuck
+ * in the kernel may hold for good (the page-walk bug leaves exactly that).
+ * 1 yes, 0 no, -ETIMEDOUT when the read did not finish (the child is killed;
+ * the read waits killably). The child uses only async-signal-safe calls: the
+ * caller may have threads.
+ */
+static int maps_mention(const char *pid, const char *const targets[], int nr, int timeout_ms)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	int fds[2], status, ret = -ETIMEDOUT;
+	char verdict = '0';
+	pid_t child;
+
+	if (pipe(fds))
+		return -errno;
+	child = fork();
+	if (child < 0) {
+		ret = -errno;
+		close(fds[0]);
+		close(fds[1]);
+		return ret;
+	}
+	if (!child) {
+		static char buf[65536];
+		char path[NAME_MAX + 16], *line, *nl;
+		size_t have = 0;
+		ssize_t n;
+		int fd, i;
+
+		close(fds[0]);
+		snprintf(path, sizeof(path), "/proc/%s/maps", pid);
+		fd = open(path, O_RDONLY);
+		while (fd >= 0 && verdict == '0' &&
+		       (n = read(fd, buf + have, sizeof(buf) - 1 - have)) > 0) {
+			have += n;
+			buf[have] = '\0';
+			for (line = buf; verdict == '0' && (nl = strchr(line, '\n')); line = nl + 1) {
+				*nl = '\0';
+				for (i = 0; i < nr; i++) {
+					size_t tl = strlen(targets[i]), ll = nl - line;
+
+					if (ll >= tl && !strcmp(line + ll - tl, targets[i]))
+						verdict = '1';
+				}
+			}
+			have = buf + have - line;
+			memmove(buf, line, have);
+			if (have == sizeof(buf) - 1)
+				have = 0;	/* a line longer than the buffer: no path of ours */
+		}
+		n = write(fds[1], &verdict, 1);
+		_exit(n == 1 ? 0 : 1);
+	}
+	close(fds[1]);
+	pfd.fd = fds[0];
+	if (poll(&pfd, 1, timeout_ms) == 1 && read(fds[0], &verdict, 1) == 1)
+		ret = verdict == '1';
+	close(fds[0]);
+	if (ret == -ETIMEDOUT)
+		kill(child, SIGKILL);
+	waitpid(child, &status, 0);
+	return ret;
+}
+
+/*
+ * Matches fds and mappings: a BAR mapping outlives the fd it came from. A
+ * process whose mappings cannot be read in 5 s counts as a holder: it is
+ * stuck in the kernel, maybe on the device, and an unbind would wait for it.
+ */
 static bool proc_refers_to(const char *pid, const char *const targets[], int nr)
 {
-	char path[PATH_MAX], link[PATH_MAX], line[PATH_MAX + 128];
+	char path[PATH_MAX], link[PATH_MAX];
 	struct dirent *de;
 	bool found = false;
 	DIR *dir;
-	FILE *f;
 	int i;
 
 	snprintf(path, sizeof(path), "/proc/%s/fd", pid);
@@ -313,19 +385,7 @@ static bool proc_refers_to(const char *pid, const char *const targets[], int nr)
 	}
 	if (dir)
 		closedir(dir);
-	snprintf(path, sizeof(path), "/proc/%s/maps", pid);
-	f = found ? NULL : fopen(path, "r");
-	while (f && !found && fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		for (i = 0; i < nr; i++) {
-			size_t tl = strlen(targets[i]), ll = strlen(line);
-
-			found |= ll >= tl && !strcmp(line + ll - tl, targets[i]);
-		}
-	}
-	if (f)
-		fclose(f);
-	return found;
+	return found || maps_mention(pid, targets, nr, 5000) != 0;
 }
 
 pid_t pci_vfio_holder(const char *bdf)
@@ -363,4 +423,46 @@ pid_t pci_vfio_holder(const char *bdf)
 	if (dir)
 		closedir(dir);
 	return holder;
+}
+
+/*
+ * The undo of a "rebind" line (written by __pci_driver_bind()). Reads the
+ * override too: a device whose state is already the recorded one needs nothing.
+ */
+int pci_undo_rebind(const char *line, char *why, size_t len)
+{
+	struct pci_binding b = { .changed = true };
+	char path[PATH_MAX], cur[64], cur_ovr[64], bdf[PCI_BDF_LEN], drv[64], ovr[64];
+	unsigned int vendor, device;
+	pid_t holder;
+	int ret;
+
+	why[0] = '\0';
+	if (sscanf(line, "rebind %15s %63s %63s", bdf, drv, ovr) != 3) {
+		snprintf(why, len, "not a rebind record: '%s'", line);
+		return -EINVAL;
+	}
+	if (pci_device_ids(bdf, &vendor, &device) == -ENODEV)
+		return 0;	/* the device went away, and its binding with it */
+	snprintf(b.bdf, sizeof(b.bdf), "%s", bdf);
+	snprintf(b.orig_driver, sizeof(b.orig_driver), "%s", strcmp(drv, "-") ? drv : "");
+	snprintf(b.orig_override, sizeof(b.orig_override), "%s", strcmp(ovr, "-") ? ovr : "");
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", bdf);
+	if (!pci_driver_get(bdf, cur, sizeof(cur)) && !sysfs_read(path, cur_ovr, sizeof(cur_ovr))) {
+		if (!strcmp(cur_ovr, "(null)"))
+			cur_ovr[0] = '\0';
+		if (!strcmp(cur, b.orig_driver) && !strcmp(cur_ovr, b.orig_override))
+			return 0;
+	}
+	/* Unbinding a device vfio-pci still serves blocks until it is released. */
+	holder = pci_vfio_holder(bdf);
+	if (holder > 0) {
+		snprintf(why, len, "%s is in use by pid %d", bdf, holder);
+		return -EBUSY;
+	}
+	ret = __pci_driver_restore(&b, 10000);
+	if (ret)
+		snprintf(why, len, "giving %s back to %s: %s", bdf, b.orig_driver[0] ? b.orig_driver : "no driver",
+			 strerror(-ret));
+	return ret;
 }

@@ -48,4 +48,11 @@ int __pci_driver_bind(const char *bdf, const char *driver, struct pci_binding *s
 /* Undo __pci_driver_bind(): rebind the original driver and override. */
 int __pci_driver_restore(struct pci_binding *save, int timeout_ms);
 
+/*
+ * Undo a "rebind BDF DRIVER OVERRIDE" record a dead process left (state.h);
+ * -EBUSY while a process still holds the device through vfio; -errno with
+ * why filled in.
+ */
+int pci_undo_rebind(const char *line, char *why, size_t len);
+
 #endif

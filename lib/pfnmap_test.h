@@ -11,6 +11,7 @@
 #include "devsel.h"
 #include "kmsg.h"
 #include "race.h"
+#include "recover.h"
 #include "state.h"
 
 /*

@@ -26,10 +26,12 @@
  * its changes went with that boot.
  *
  * Only the owner writes its file, so no locking is needed: the cleanup
- * touches only files of dead owners.
+ * touches only files of dead owners. Undoing those is recover.h's: this
+ * journal knows only its own kind of line ("write"), not PCI bindings.
  */
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /* One recorded change of this process; id 0: nothing recorded. */
 struct state_entry {
@@ -46,6 +48,13 @@ const char *state_dir(void);
  */
 int state_record(struct state_entry *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * Record a change on behalf of another live process, owner (the runner, a
+ * shell, records its module loads through vfio/pfnmap_state): line goes at
+ * the end of owner's file. -errno (-ESRCH: no such process).
+ */
+int state_append(pid_t owner, const char *line);
+
 /* The change was undone by its owner: drop its line. */
 void state_forget(struct state_entry *e);
 
@@ -58,20 +67,15 @@ int state_write(struct state_entry *e, const char *path, const char *val);
 /* Undo a change this process recorded and drop its line; -errno (line kept). */
 int state_undo(struct state_entry *e);
 
-/*
- * Undo what dead processes left behind (rebind and write lines; rmmod lines
- * are left to the runner, which loaded the modules). Says on stderr what it
- * undid and what it could not. Returns how many changes are left undone.
- */
-int state_recover(void);
+/* Undo a "write PATH VALUE" line: write VALUE back; -errno with why filled in. */
+int state_undo_write_line(const char *line, char *why, size_t len);
 
-/*
- * Run state_recover() when this process exits (the harness ends with
- * exit()), not when a child forked from it does.
- */
-void state_recover_at_exit(void);
-
-/* Undo one line of a record; -errno. Used by the recovery and state_undo(). */
-int state_undo_line(const char *line, char *why, size_t len);
+/* For the recovery (recover.h), which reads the files of dead owners. */
+#define STATE_LINE	512	/* the longest line, newline included */
+#define STATE_MAX	64	/* the most changes one process records */
+/* Start time (clock ticks since boot) of pid, 0 when it is gone or a zombie. */
+unsigned long long state_proc_starttime(pid_t pid);
+/* This boot's id, the first line of every record; "unknown" if unreadable. */
+void state_boot_id(char *buf, size_t len);
 
 #endif

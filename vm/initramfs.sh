@@ -63,7 +63,8 @@ initramfs_build()
 	cp /bin/busybox "$stage/bin/busybox"
 	cp "$suite/vm/init" "$stage/init"
 	cp "$suite/run_tests.sh" "$suite/settings" "$stage/pfnmap/"
-	for prog in $("$suite/run_tests.sh" --list); do
+	# The programs, and the runner's tool for the record of changes.
+	for prog in $("$suite/run_tests.sh" --list) vfio/pfnmap_state; do
 		mkdir -p "$stage/pfnmap/$(dirname "$prog")"
 		cp "$suite/$prog" "$stage/pfnmap/$prog"
 		initramfs_libs "$stage" "$suite/$prog"
