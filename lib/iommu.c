@@ -12,17 +12,9 @@
 #include "iommu.h"
 #include "util.h"
 
-static const struct iommu_mode iommu_modes[] = {
-	{ .name = IOMMU_MODE_VFIO_TYPE1, .container_path = "/dev/vfio/vfio",
-	  .iommu_type = VFIO_TYPE1_IOMMU },
-	{ .name = IOMMU_MODE_VFIO_TYPE1V2, .container_path = "/dev/vfio/vfio",
-	  .iommu_type = VFIO_TYPE1v2_IOMMU },
-	{ .name = IOMMU_MODE_IOMMUFD_COMPAT_TYPE1, .container_path = "/dev/iommu",
-	  .iommu_type = VFIO_TYPE1_IOMMU },
-	{ .name = IOMMU_MODE_IOMMUFD_COMPAT_TYPE1V2, .container_path = "/dev/iommu",
-	  .iommu_type = VFIO_TYPE1v2_IOMMU },
-	{ .name = IOMMU_MODE_IOMMUFD },
-};
+#define IOMMU_MODE_ENTRY(_name, _path, _type, _iommufd)			\
+	{ .name = #_name, .container_path = _path, .iommu_type = _type, .iommufd = _iommufd },
+static const struct iommu_mode iommu_modes[] = { IOMMU_MODES(IOMMU_MODE_ENTRY) };
 
 const struct iommu_mode *iommu_mode_lookup(const char *name)
 {
@@ -36,7 +28,7 @@ const struct iommu_mode *iommu_mode_lookup(const char *name)
 
 bool iommu_mode_is_iommufd(const struct iommu_mode *mode)
 {
-	return !mode->container_path || !strcmp(mode->container_path, "/dev/iommu");
+	return mode->iommufd;
 }
 
 static bool path_exists(const char *path)

@@ -15,8 +15,26 @@ struct iommu_mode {
 	const char *name;
 	const char *container_path;	/* NULL: iommufd cdev mode */
 	unsigned long iommu_type;	/* VFIO_TYPE1_IOMMU, VFIO_TYPE1v2_IOMMU */
+	bool iommufd;			/* backed by iommufd (compat or cdev) */
 };
 
+/*
+ * The one list of modes: X(NAME, CONTAINER, TYPE1, IOMMUFD) for each. It
+ * makes iommu.c's table and the tests' variants, so that a test covers
+ * every mode without listing them (a variant generator, as mainline's
+ * FIXTURE_VARIANT_ADD_ALL_IOMMU_MODES): a test defines X to add its
+ * variants for one mode, "};" included, and writes IOMMU_MODES(X). What a
+ * mode is expected to do follows from IOMMUFD (iommufd pins user pages, so
+ * it refuses PFNMAP ranges) or CONTAINER (NULL: iommufd's own ioctls).
+ */
+#define IOMMU_MODES(X)									\
+	X(vfio_type1_iommu,		"/dev/vfio/vfio",	VFIO_TYPE1_IOMMU,	false)	\
+	X(vfio_type1v2_iommu,		"/dev/vfio/vfio",	VFIO_TYPE1v2_IOMMU,	false)	\
+	X(iommufd_compat_type1,		"/dev/iommu",		VFIO_TYPE1_IOMMU,	true)	\
+	X(iommufd_compat_type1v2,	"/dev/iommu",		VFIO_TYPE1v2_IOMMU,	true)	\
+	X(iommufd,			NULL,			0,			true)
+
+/* Modes by name, where one is meant (not every one). */
 #define IOMMU_MODE_VFIO_TYPE1		"vfio_type1_iommu"
 #define IOMMU_MODE_VFIO_TYPE1V2		"vfio_type1v2_iommu"
 #define IOMMU_MODE_IOMMUFD_COMPAT_TYPE1	"iommufd_compat_type1"

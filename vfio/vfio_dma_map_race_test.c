@@ -87,22 +87,17 @@ FIXTURE_VARIANT(dma_map_race) {
  * the same pressure, without the P2P check (a DMA into edu's own registers
  * proves nothing).
  */
-#define DMA_MAP_RACE_VARIANT(_mode, _errno)					\
+/* iommufd pins user pages: a PFNMAP range is a bare EFAULT (README, "The bugs"). */
+#define DMA_MAP_RACE_VARIANT(_mode, _container, _type, _iommufd)		\
 FIXTURE_VARIANT_ADD(dma_map_race, _mode##_bar_1g) {				\
 	.iommu_mode = #_mode, .bar = BAR_LARGEST, .align = SZ_1G,		\
-	.leaf = LEAF_PUD, .expect_errno = _errno,				\
+	.leaf = LEAF_PUD, .expect_errno = _iommufd ? EFAULT : 0,		\
 };										\
 FIXTURE_VARIANT_ADD(dma_map_race, _mode##_edu_bar0) {				\
 	.iommu_mode = #_mode, .bar = BAR_EDU0, .align = SZ_2M,			\
-	.leaf = LEAF_PTE, .expect_errno = _errno,				\
-}
-
-DMA_MAP_RACE_VARIANT(vfio_type1_iommu, 0);
-DMA_MAP_RACE_VARIANT(vfio_type1v2_iommu, 0);
-/* iommufd pins user pages: a PFNMAP range is a bare EFAULT (README, "The bugs"). */
-DMA_MAP_RACE_VARIANT(iommufd_compat_type1, EFAULT);
-DMA_MAP_RACE_VARIANT(iommufd_compat_type1v2, EFAULT);
-DMA_MAP_RACE_VARIANT(iommufd, EFAULT);
+	.leaf = LEAF_PTE, .expect_errno = _iommufd ? EFAULT : 0,		\
+};
+IOMMU_MODES(DMA_MAP_RACE_VARIANT)
 
 static void fixture_close(FIXTURE_DATA(dma_map_race) *self)
 {

@@ -120,16 +120,12 @@ FIXTURE_VARIANT_ADD(edu_dma, _mode##_##_backing) {				\
 	.backing = _backing,							\
 }
 
-#define EDU_DMA_VARIANTS(_mode)							\
+#define EDU_DMA_VARIANTS(_mode, ...)						\
 	EDU_DMA_VARIANT(_mode, MEM_ANON);					\
 	EDU_DMA_VARIANT(_mode, MEM_THP);					\
-	EDU_DMA_VARIANT(_mode, MEM_HUGETLB_2M)
+	EDU_DMA_VARIANT(_mode, MEM_HUGETLB_2M);
 
-EDU_DMA_VARIANTS(vfio_type1_iommu);
-EDU_DMA_VARIANTS(vfio_type1v2_iommu);
-EDU_DMA_VARIANTS(iommufd_compat_type1);
-EDU_DMA_VARIANTS(iommufd_compat_type1v2);
-EDU_DMA_VARIANTS(iommufd);
+IOMMU_MODES(EDU_DMA_VARIANTS)
 
 FIXTURE_SETUP(edu_dma)
 {
@@ -227,24 +223,13 @@ FIXTURE_VARIANT(edu_iova) {
 
 /*
  * Type1 reports success with nothing unmapped; iommufd's compat layer keeps
- * that ABI, its native IOMMU_IOAS_UNMAP says ENOENT.
+ * that ABI, its native IOMMU_IOAS_UNMAP (no container) says ENOENT.
  */
-FIXTURE_VARIANT_ADD(edu_iova, vfio_type1_iommu) {
-	.iommu_mode = IOMMU_MODE_VFIO_TYPE1,
+#define EDU_IOVA_VARIANT(_mode, _container, ...)				\
+FIXTURE_VARIANT_ADD(edu_iova, _mode) {						\
+	.iommu_mode = #_mode, .unmap_unmapped_errno = _container ? 0 : ENOENT,	\
 };
-FIXTURE_VARIANT_ADD(edu_iova, vfio_type1v2_iommu) {
-	.iommu_mode = IOMMU_MODE_VFIO_TYPE1V2,
-};
-FIXTURE_VARIANT_ADD(edu_iova, iommufd_compat_type1) {
-	.iommu_mode = IOMMU_MODE_IOMMUFD_COMPAT_TYPE1,
-};
-FIXTURE_VARIANT_ADD(edu_iova, iommufd_compat_type1v2) {
-	.iommu_mode = IOMMU_MODE_IOMMUFD_COMPAT_TYPE1V2,
-};
-FIXTURE_VARIANT_ADD(edu_iova, iommufd) {
-	.iommu_mode = IOMMU_MODE_IOMMUFD,
-	.unmap_unmapped_errno = ENOENT,
-};
+IOMMU_MODES(EDU_IOVA_VARIANT)
 
 FIXTURE_SETUP(edu_iova)
 {

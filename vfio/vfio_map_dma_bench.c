@@ -39,10 +39,8 @@
 #define MAP_HUGE_1GB	(30 << MAP_HUGE_SHIFT)
 #endif
 
-static const char *const modes[] = {
-	IOMMU_MODE_VFIO_TYPE1, IOMMU_MODE_VFIO_TYPE1V2, IOMMU_MODE_IOMMUFD_COMPAT_TYPE1,
-	IOMMU_MODE_IOMMUFD_COMPAT_TYPE1V2, IOMMU_MODE_IOMMUFD,
-};
+#define MODE_NAME(_name, ...)	#_name,
+static const char *const modes[] = { IOMMU_MODES(MODE_NAME) };
 
 enum backing { BAR, ANON, THP, HUGETLB_1G };
 
