@@ -93,10 +93,10 @@ def check_junit(d, doc):
     need(len(cases) == s["total"], f"junit.xml has {len(cases)} testcases, results.json {s['total']} results")
     root = tree.getroot()
     for attr, want in (("tests", s["total"]), ("failures", s["fail"]),
-                       ("errors", s["crash"] + s["timeout"]), ("skipped", s["skip"])):
+                       ("errors", s["crash"] + s["timeout"] + s.get("miss", 0)), ("skipped", s["skip"])):
         need(int(root.get(attr)) == want, f"testsuites {attr}={root.get(attr)}, results.json says {want}")
     kinds = {"fail": junitparser.Failure, "crash": junitparser.Error, "timeout": junitparser.Error,
-             "skip": junitparser.Skipped}
+             "miss": junitparser.Error, "skip": junitparser.Skipped}
     # junitparser 2.8 reads no testcase properties: lxml does.
     xprops = [{p.get("name"): p.get("value") for p in tc.iterfind("properties/property")}
               for tc in root.iter("testcase")]

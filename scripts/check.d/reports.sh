@@ -60,5 +60,63 @@ reports_reject() {
 	return $bad
 }
 
+# KCIDB (KernelCI's common database): every run converts into test records
+# that pass the schema written from KCIDB's specification, each result once
+# with its status, and the schema refuses what KCIDB would.
+reports_kcidb() {
+	local runs tmp rc=0
+	pfnmap_have_packages python3-jsonschema || return 1
+	mapfile -t runs < <(reports_runs)
+	# The ktap step's run made up with tests that did not run: MISS.
+	[ -f "$PFNMAP_CACHE/work/ktap/run/results.json" ] && runs+=("$PFNMAP_CACHE/work/ktap/run")
+	tmp=$(mktemp -d)
+	/usr/bin/python3 - "$SUITE/scripts" "$tmp" "${runs[@]}" <<-'PY' || rc=1
+	import copy, json, os, subprocess, sys
+	import jsonschema
+	scripts, tmp, runs = sys.argv[1], sys.argv[2], sys.argv[3:]
+	schema = json.load(open(os.path.join(scripts, "kcidb.schema.json")))
+	jsonschema.Draft7Validator.check_schema(schema)
+	check = jsonschema.Draft7Validator(schema, format_checker=jsonschema.FormatChecker())
+	want = {"pass": "PASS", "fail": "FAIL", "crash": "FAIL", "timeout": "ERROR", "miss": "MISS", "skip": "SKIP"}
+	bad = 0
+	for run in runs:
+	    out = os.path.join(tmp, os.path.basename(run) + ".kcidb.json")
+	    if subprocess.run([sys.executable, os.path.join(scripts, "kcidb.py"), "--origin", "pfnmap_check",
+	                       os.path.join(run, "results.json"), out]).returncode:
+	        bad += 1
+	        continue
+	    doc, data = json.load(open(os.path.join(run, "results.json"))), json.load(open(out))
+	    errors = [e.message for e in check.iter_errors(data)]
+	    ids = [t["id"] for t in data["tests"]]
+	    paths = [t["path"] for t in data["tests"]]
+	    got = [t["status"] for t in data["tests"]]
+	    exp = [want[r["outcome"]] for r in doc["results"]]
+	    problems = errors[:3]
+	    if len(set(ids)) != len(ids) or len(set(paths)) != len(paths):
+	        problems.append("an id or a path twice")
+	    if got != exp:
+	        problems.append(f"statuses {got} for outcomes {exp}")
+	    counts = {s: got.count(s) for s in sorted(set(got))}
+	    print(f"  {os.path.basename(run)}: {len(ids)} test records, {counts}"
+	          + (f"; PROBLEMS: {problems}" if problems else ""), file=sys.stderr)
+	    bad += bool(problems)
+	# The schema must be able to say no.
+	t = data["tests"][0]
+	for what, change in (("a status KCIDB does not have", lambda t: t.update(status="CRASH")),
+	                     ("an id without its origin", lambda t: t.update(id="no-origin")),
+	                     ("a null", lambda t: t.update(comment=None)),
+	                     ("a property KCIDB does not define", lambda t: t.update(outcome="pass"))):
+	    broken = copy.deepcopy(data)
+	    change(broken["tests"][0])
+	    refused = not check.is_valid(broken)
+	    print(f"  {what}: {'refused' if refused else 'ACCEPTED'}", file=sys.stderr)
+	    bad += not refused
+	sys.exit(1 if bad else 0)
+	PY
+	rm -rf "$tmp"
+	return $rc
+}
+
 step "reports: results.json and junit.xml of the VM runs, and their kernel matrix" reports_valid
+step "reports: every run as KCIDB test records, valid against KCIDB's schema" reports_kcidb
 step "reports: missing or malformed results files are rejected" reports_reject
