@@ -120,6 +120,8 @@ esac
 PFNMAP_TEST_ARGS=${PFNMAP_TEST_ARGS:-}
 timeout=$(sed -n 's/^timeout=//p' settings 2>/dev/null)
 timeout=${timeout:-300}
+# As kselftest's runner (run_kselftest.sh -o, or the variable itself).
+timeout=${kselftest_override_timeout:-$timeout}
 
 selected=""
 for p in $(list_programs); do
@@ -179,8 +181,12 @@ bdf_norm()
 
 # The named devices; programs validated the syntax above.
 bdfs=""
-for v in "${PFNMAP_EDU_BDF:-}" "${PFNMAP_BAR_BDF:-}" "${PFNMAP_BDF:-}" \
-	 $(for a in $PFNMAP_TEST_ARGS; do case $a in --edu=*|--bar=*|--device=*) echo "${a#*=}" ;; esac; done); do
+# (VFIO_SELFTESTS_BDF and bare BDF arguments: the mainline vfio selftests' way.)
+for v in "${PFNMAP_EDU_BDF:-}" "${PFNMAP_BAR_BDF:-}" "${PFNMAP_BDF:-}" "${VFIO_SELFTESTS_BDF:-}" \
+	 $(for a in $PFNMAP_TEST_ARGS; do case $a in
+		--edu=*|--bar=*|--device=*) echo "${a#*=}" ;;
+		[0-9a-fA-F][0-9a-fA-F][0-9a-fA-F][0-9a-fA-F]:[0-9a-fA-F][0-9a-fA-F]:[0-9a-fA-F][0-9a-fA-F].[0-7]) echo "$a" ;;
+	   esac; done); do
 	[ -n "$v" ] || continue
 	b=$(bdf_norm "$v")
 	[ -e "/sys/bus/pci/devices/$b" ] || die 2 "no PCI device $b (lspci -D lists this machine's devices)"
@@ -190,7 +196,7 @@ done
 # --- Preconditions, each refused with one line and exit 4. Nothing has been
 # changed yet, and only the named devices will be. ---
 if [ -z "$bdfs" ] && [ $no_device = 0 ]; then
-	die 4 "no device named: set PFNMAP_BDF=BDF (a device with a memory BAR), PFNMAP_EDU_BDF or PFNMAP_BAR_BDF; only named devices are touched (PFNMAP_BDF=none: run without one, tests SKIP)"
+	die 4 "no device named: set PFNMAP_BDF=BDF (a device with a memory BAR), PFNMAP_EDU_BDF or PFNMAP_BAR_BDF (or VFIO_SELFTESTS_BDF); only named devices are touched (PFNMAP_BDF=none: run without one, tests SKIP)"
 fi
 if [ -n "$bdfs" ]; then
 	[ "$(id -u)" = 0 ] || die 4 "needs root: the tests bind the named devices to vfio-pci and open /dev/vfio"

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,27 @@ static void devsel_set(char *dst, const char *val, const char *what)
 		fprintf(stderr, "invalid BDF '%s' for %s: expected [dddd:]bb:dd.f or none\n", val, what);
 		exit(PFNMAP_EXIT_FAIL);	/* a usage error; kselftest reads 2 as XFAIL */
 	}
+}
+
+/* dddd:bb:dd.f, all of the argument: what mainline's is_bdf() accepts. */
+static bool is_full_bdf(const char *s)
+{
+	unsigned int d, b, dev, f;
+	int n = 0;
+
+	return sscanf(s, "%4x:%2x:%2x.%1x%n", &d, &b, &dev, &f, &n) == 4 && n == (int)strlen(s);
+}
+
+static void devsel_assign(const char *arg)
+{
+	unsigned int vendor, device;
+	char bdf[PCI_BDF_LEN];
+
+	devsel_set(bdf, arg, "a BDF argument");
+	if (!pci_device_ids(bdf, &vendor, &device) && vendor == EDU_VENDOR_ID && device == EDU_DEVICE_ID)
+		memcpy(edu_bdf, bdf, sizeof(bdf));
+	else
+		memcpy(bar_bdf, bdf, sizeof(bdf));
 }
 
 void devsel_parse(int *argc, char **argv)
@@ -52,6 +74,21 @@ void devsel_parse(int *argc, char **argv)
 		}
 		if (j == 3)
 			argv[out++] = argv[i];
+	}
+	/*
+	 * The mainline vfio selftests' ways to name a device, so that their
+	 * runners (run.sh -d BDF, which appends the BDFs to the command line)
+	 * and labs can run ours: trailing BDF arguments, else
+	 * $VFIO_SELFTESTS_BDF. Each goes to the role its ids fit: an edu device
+	 * drives the DMA, any other serves its BAR.
+	 */
+	while (out > 1 && is_full_bdf(argv[out - 1]))
+		devsel_assign(argv[--out]);
+	if (!edu_bdf[0] && !bar_bdf[0] && !any_bdf[0]) {
+		const char *env = getenv("VFIO_SELFTESTS_BDF");
+
+		if (env && *env)
+			devsel_set(any_bdf, env, "VFIO_SELFTESTS_BDF");
 	}
 	argv[out] = NULL;
 	*argc = out;

@@ -7,9 +7,12 @@
  *   --edu=BDF / PFNMAP_EDU_BDF   an edu device (DMA engine)
  *   --bar=BDF / PFNMAP_BAR_BDF   a device with a large memory BAR
  *   --device=BDF / PFNMAP_BDF    any device: used for both roles it fits
- * BDF "none" names no device (the tests needing one SKIP).
+ * BDF "none" names no device (the tests needing one SKIP). As the mainline
+ * vfio selftests take them, BDFs (dddd:bb:dd.f) as the last arguments or
+ * VFIO_SELFTESTS_BDF also name devices: an edu one for the edu role, any
+ * other for the BAR role (VFIO_SELFTESTS_BDF: for both, like --device).
  * devsel_parse() removes these options from argv before the harness sees
- * them, and exits with 2 on a malformed BDF.
+ * them, and exits with 1 on a malformed BDF (kselftest reads 2 as XFAIL).
  */
 void devsel_parse(int *argc, char **argv);
 

@@ -57,6 +57,22 @@ step "bad input: malformed BDF to the runner" bad_says 2 "invalid BDF 'zz:99' fo
 	env PFNMAP_BDF=zz:99 ./run_tests.sh
 step "bad input: BDF of no device" bad_says 2 "no PCI device ffff:ff:1f.7" \
 	env PFNMAP_BDF=ffff:ff:1f.7 ./run_tests.sh
+step "bad input: malformed VFIO_SELFTESTS_BDF (the mainline vfio selftests' variable)" \
+	bad_says 2 "invalid BDF 'zz:99' for VFIO_SELFTESTS_BDF" env VFIO_SELFTESTS_BDF=zz:99 ./run_tests.sh
+step "bad input: VFIO_SELFTESTS_BDF of no device" bad_says 2 "no PCI device ffff:ff:1f.7" \
+	env VFIO_SELFTESTS_BDF=ffff:ff:1f.7 ./run_tests.sh
+
+# The mainline vfio selftests' runner appends the device's BDF to the
+# command line: a program takes it as the device for the role its ids fit.
+mainline_bdf_argument() {
+	local out
+	out=$(env -u PFNMAP_BDF -u PFNMAP_EDU_BDF -u PFNMAP_BAR_BDF -u VFIO_SELFTESTS_BDF \
+		mm/pfnmap_walk_race_test -r walk_race.pte_4k.walk_vs_refault 0000:ff:1f.7 2>&1)
+	echo "  mm/pfnmap_walk_race_test -r walk_race.pte_4k.walk_vs_refault 0000:ff:1f.7 -> $(echo "$out" | grep -m1 '^ok')" >&2
+	echo "$out" | grep -qx 'ok 1 walk_race.pte_4k.walk_vs_refault # SKIP no PCI device 0000:ff:1f.7'
+}
+step "bad input: a trailing BDF argument (mainline's run.sh) names the device" mainline_bdf_argument
+
 step "bad input: race duration 0 (environment)" bad_says 2 "invalid PFNMAP_RACE_DURATION '0'" \
 	env PFNMAP_RACE_DURATION=0 ./run_tests.sh
 # A test program's usage error is a failure with its message (exit 1):
