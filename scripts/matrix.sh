@@ -61,7 +61,7 @@ add_run() {
 	elif [ -f "$dir/results.ktap" ] && [ -f "$dir/expectations.txt" ]; then
 		conv=$out/converted/$(( ${#jsons[@]} + 1 ))-$(basename "$dir")
 		note "$dir has no results.json: converting its results.ktap into $conv"
-		python3 "$SUITE/scripts/results.py" "$dir" --out "$conv" >/dev/null &&
+		/usr/bin/python3 "$SUITE/scripts/results.py" "$dir" --out "$conv" >/dev/null &&
 			jsons+=("$conv/results.json") || missing=$((missing + 1))
 	else
 		note "$dir: no results.json, nor results.ktap with expectations.txt"

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
 """Turn a run's KTAP into results.json and junit.xml for CI dashboards.
 
@@ -27,7 +27,6 @@ import json
 import os
 import re
 import sys
-import xml.etree.ElementTree as ET
 
 from ktap import parse as parse_ktap
 
@@ -335,67 +334,59 @@ def xml_text(s):
 
 
 def junit(doc):
-    """JUnit XML as Jenkins, GitLab and junitparser read it: a testsuite per
-    program, failure for fail, error for crash, timeout and miss (a test that
-    did not run), skipped for skip."""
-    s = doc["summary"]
+    """JUnit XML as Jenkins, GitLab and junitparser read it, written with
+    junitparser: a testsuite per program, failure for fail, error for
+    crash, timeout and miss (a test that did not run), skipped for skip;
+    each testcase's outcome, expectation and race counts as properties."""
+    # Debian's python3-junitparser: the system python3 (vm/run.sh runs this
+    # with it); imported here so that the other functions need no package.
+    from junitparser import (Error, Failure, JUnitXml, Properties, Property, Skipped,
+                             TestCase, TestSuite)
+
     release = doc["kernel"]["release"]
-    root = ET.Element("testsuites", {
-        "name": f"pfnmap selftests on {release}",
-        "tests": str(s["total"]),
-        "failures": str(s["fail"]),
-        "errors": str(s["crash"] + s["timeout"] + s["miss"]),
-        "skipped": str(s["skip"]),
-    })
+    xml = JUnitXml(f"pfnmap selftests on {release}")
     for p in doc["programs"]:
-        mine = [r for r in doc["results"] if r["program"] == p["program"]]
         cls = f"pfnmap.{p['collection']}.{p['program']}"
-        suite = ET.SubElement(root, "testsuite", {
-            "name": cls,
-            "tests": str(len(mine)),
-            "failures": str(sum(r["outcome"] == "fail" for r in mine)),
-            "errors": str(sum(r["outcome"] in ("crash", "timeout", "miss") for r in mine)),
-            "skipped": str(sum(r["outcome"] == "skip" for r in mine)),
-            "timestamp": doc["timestamp"][:19],
-        })
-        props = ET.SubElement(suite, "properties")
+        suite = TestSuite(cls)
+        suite.timestamp = doc["timestamp"][:19]
+        # Properties first: the schema wants them before the testcases.
         for k, v in (("kernel.release", release), ("kernel.spec", doc["kernel"]["spec"]),
                      ("expectations_file", doc["expectations_file"]),
                      ("program.result", " # ".join(x for x in (p["result"], p["directive"]) if x))):
             if v:
-                ET.SubElement(props, "property", {"name": k, "value": v})
-        for r in mine:
-            case = ET.SubElement(suite, "testcase", {
-                "name": r["subtest"] or f"{r['program']} (whole program)",
-                "classname": cls,
-            })
+                suite.add_property(k, v)
+        for r in (r for r in doc["results"] if r["program"] == p["program"]):
+            case = TestCase(r["subtest"] or f"{r['program']} (whole program)", cls)
             e = r["expected"]
             cprops = [("outcome", r["outcome"])]
             _flat("expected", e, cprops)
             if r["race"]:
                 _flat("race", r["race"], cprops)
-            pe = ET.SubElement(case, "properties")
+            props = Properties()
             for k, v in cprops:
-                ET.SubElement(pe, "property", {"name": k, "value": xml_text(v)})
+                props.add_property(Property(k, xml_text(v)))
+            case.append(props)
             note = f"{e['status']}: expected {e['outcome']}" + (f" ({e['text']})" if e["text"] else "")
             output = xml_text("\n".join(r["output"])) or None
             if r["outcome"] == "fail":
-                ET.SubElement(case, "failure", {
-                    "type": e["status"],
-                    "message": xml_text((r["reason"] + "; " if r["reason"] else "") + note),
-                }).text = output
+                res = Failure(xml_text((r["reason"] + "; " if r["reason"] else "") + note), e["status"])
+                res.text = output
+                case.result = [res]
             elif r["outcome"] in ("crash", "timeout", "miss"):
                 where = f" during {r['running']}" if r.get("running") else ""
-                ET.SubElement(case, "error", {
-                    "type": r["outcome"],
-                    "message": xml_text(f"{r['outcome'].upper()}: {r['reason']}{where}; {note}"),
-                }).text = output
+                res = Error(xml_text(f"{r['outcome'].upper()}: {r['reason']}{where}; {note}"),
+                            r["outcome"])
+                res.text = output
+                case.result = [res]
             elif r["outcome"] == "skip":
-                ET.SubElement(case, "skipped", {"message": xml_text(r["reason"] or "skipped")})
+                case.result = [Skipped(xml_text(r["reason"] or "skipped"))]
             if output and r["outcome"] in ("pass", "skip"):
-                ET.SubElement(case, "system-out").text = output
-    ET.indent(root)
-    return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+                case.system_out = output
+            suite.add_testcase(case)
+        suite.update_statistics()
+        xml.add_testsuite(suite)
+    xml.update_statistics()
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + xml.tostring().decode("utf-8") + "\n"
 
 
 # --- the comparison, as the runner prints it (expectations.txt) -----------------
@@ -514,9 +505,15 @@ def main(argv):
     except (OSError, ValueError) as e:
         print(f"results.py: {e}", file=sys.stderr)
         return 1
+    try:
+        xml = junit(doc)
+    except ImportError as e:
+        print(f"results.py: {e}: needs Debian's python3-junitparser for the system python3 "
+              "(/usr/bin/python3; 'make setup' installs it)", file=sys.stderr)
+        return 1
     os.makedirs(out, exist_ok=True)
     write(os.path.join(out, "results.json"), json.dumps(doc, indent=1) + "\n")
-    write(os.path.join(out, "junit.xml"), junit(doc))
+    write(os.path.join(out, "junit.xml"), xml)
     s = doc["summary"]
     print(f"results: {out}/results.json, junit.xml: {s['total']} results "
           f"({s['pass']} pass, {s['fail']} fail, {s['skip']} skip, {s['crash']} crash, "

@@ -12,12 +12,13 @@ mkdir -p "$PFNMAP_CACHE"
 . "$SUITE/vm/debian.sh"
 
 # Building the suite, the VM, and kernels from source (build:SRC).
+# python3-junitparser: results.py writes each run's junit.xml with it.
 PACKAGES="gcc make libc6-dev libmnl-dev pkg-config qemu-system-x86 busybox-static
-	  kmod cpio xz-utils zstd gzip file python3
+	  kmod cpio xz-utils zstd gzip file python3 python3-junitparser
 	  flex bison bc libelf-dev libssl-dev patch"
 # What the project's own checks use (scripts/check.sh runs setup.sh --check):
 # the reports' validators, LAVA's schemas, the TAP parsers, kselftest's install.
-CHECK_PACKAGES="python3-jsonschema python3-lxml python3-junitparser lava-common
+CHECK_PACKAGES="python3-jsonschema python3-lxml lava-common
 		perl python3-tap python3-yaml python3-more-itertools rsync"
 
 [ "${1:-}" = --check ] && PACKAGES="$PACKAGES $CHECK_PACKAGES"
