@@ -18,7 +18,7 @@ PACKAGES="gcc make libc6-dev libmnl-dev pkg-config qemu-system-x86 busybox-stati
 	  flex bison bc libelf-dev libssl-dev patch"
 # What the project's own checks use (scripts/check.sh runs setup.sh --check):
 # the reports' validators, LAVA's schemas, the TAP parsers, kselftest's install.
-CHECK_PACKAGES="python3-jsonschema python3-lxml lava-common
+CHECK_PACKAGES="python3-jsonschema python3-lxml lava-common autopkgtest
 		perl python3-tap python3-yaml python3-more-itertools rsync"
 
 [ "${1:-}" = --check ] && PACKAGES="$PACKAGES $CHECK_PACKAGES"
