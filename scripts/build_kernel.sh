@@ -8,11 +8,14 @@
 #
 # usage: scripts/build_kernel.sh [--config FRAGMENT]... [--patch FILE]... SRC
 #        scripts/build_kernel.sh --headers [--patch FILE]... SRC
+#        scripts/build_kernel.sh --configure [--config FRAGMENT]... SRC
 #   SRC: a kernel source directory, a linux-source tarball (.tar.xz), or a
 #        name of vm/kernels (its Debian linux-source package, fetched with apt)
 #   --headers: no kernel; print a KSRC for building the suite against the
 #        uapi of SRC with the patches (DIR/usr/include from "make headers",
 #        DIR/tools the tree's kselftest harness), cached likewise
+#   --configure: no build; configure the tree (cached with it) and print the
+#        path of its .config: what the fragments give on that source
 #
 # One tree per source and configuration ($PFNMAP_CACHE/tree/KEY): a
 # hard-linked copy of the source and one object directory. A build with other
@@ -29,7 +32,7 @@ export PFNMAP_CACHE=${PFNMAP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pfnmap}
 log() { echo "build_kernel: $*" >&2; }
 usage() { log "$1 (usage: build_kernel.sh [--headers] [--config FRAGMENT]... [--patch FILE]... SRC)"; exit 2; }
 
-fragments=("$SUITE/kernel/base.config" "$SUITE/config") patches=() headers= src=
+fragments=("$SUITE/kernel/base.config" "$SUITE/config") patches=() headers= src= configure_only=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--config)  [ $# -ge 2 ] && [ -f "$2" ] || usage "--config needs a fragment file"
@@ -37,6 +40,7 @@ while [ $# -gt 0 ]; do
 	--patch)   [ $# -ge 2 ] && [ -f "$2" ] || usage "--patch needs a patch file"
 		   patches+=("$(readlink -f "$2")"); shift 2 ;;
 	--headers) headers=1; shift ;;
+	--configure) configure_only=1; shift ;;
 	-*)        usage "unknown option $1" ;;
 	*)         [ -z "$src" ] || usage "one SRC only"; src=$1; shift ;;
 	esac
@@ -116,7 +120,7 @@ mkdir -p "$tree"
 exec 9> "$tree/.lock"
 flock 9
 
-if [ -f "$out/bzImage" ]; then
+if [ -f "$out/bzImage" ] && [ -z "$configure_only" ]; then
 	log "cached: $id${patches:+ with $(basename -a "${patches[@]}" | paste -sd' ')}"
 	echo "$out/bzImage"
 	exit 0
@@ -142,6 +146,12 @@ if [ ! -f "$tree/obj/.config" ]; then
 	while IFS= read -r opt; do
 		grep -qx "$opt" "$tree/obj/.config" || log "note: $opt is not in the result"
 	done < <(grep -hE '^CONFIG_[A-Z0-9_]+=' "${fragments[@]}")
+fi
+# --configure: the configuration the fragments give on this source, no build
+# (what a lab merging our config would get; scripts/check.d/labs.sh reads it).
+if [ -n "$configure_only" ]; then
+	echo "$tree/obj/.config"
+	exit 0
 fi
 
 # Back to the pristine source where earlier patches changed it (a fresh
