@@ -50,7 +50,7 @@ ktap_merge_crashed()
 	# The resume lists: what a boot started is never run again.
 	got=$(python3 "$SUITE/scripts/ktap.py" seen "$d/ktap.log" mm/prog_test | tr '\n' ' ')
 	[ "$got" = "f.v.one f.v.two " ] || { echo "  seen: $got" >&2; rc=1; }
-	python3 "$SUITE/scripts/results.py" --ktap "$d/results.ktap" --release 6.12.0 --report "$d/report.txt" \
+	/usr/bin/python3 "$SUITE/scripts/results.py" --ktap "$d/results.ktap" --release 6.12.0 --report "$d/report.txt" \
 		> /dev/null && { echo "  results.py accepted a run with tests that did not run" >&2; rc=1; }
 	python3 - "$d/results.json" <<-'EOF' || rc=1
 	import json, sys
