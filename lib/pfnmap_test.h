@@ -23,6 +23,21 @@
 	ASSERT_EQ(0, __ret) TH_LOG("opening /dev/kmsg: %s", strerror(-__ret));	\
 } while (0)
 
+/*
+ * The end of a fixture's setup, after __foo() calls that return -errno and
+ * fill why: 0 goes on; otherwise cleanup runs (the harness runs no teardown
+ * after a failed setup), then -EOPNOTSUPP, a missing precondition that why
+ * names, SKIPs, and any other error fails with why and the errno seen.
+ */
+#define SETUP_SKIP_OR_ASSERT(ret, why, cleanup) do {				\
+	if (ret) {								\
+		cleanup;							\
+		if ((ret) == -EOPNOTSUPP)					\
+			SKIP(return, "%s", why);				\
+		ASSERT_EQ(0, ret) TH_LOG("%s (%s)", why, strerror(-(ret)));	\
+	}									\
+} while (0)
+
 /* In every fixture's teardown, last. */
 #define KMSG_CHECK(k) do {							\
 	if (kmsg_scan_bad(k)) {							\

@@ -230,12 +230,7 @@ FIXTURE_SETUP(bar_mmap)
 
 	KMSG_OPEN(&self->kmsg);
 	ret = edu_map_open(&self->m, variant->via, why, sizeof(why));
-	if (ret) {
-		edu_map_close(&self->m);
-		if (ret == -EOPNOTSUPP)
-			SKIP(return, "%s", why);
-		ASSERT_EQ(0, ret) TH_LOG("%s", why);
-	}
+	SETUP_SKIP_OR_ASSERT(ret, why, edu_map_close(&self->m));
 }
 
 FIXTURE_TEARDOWN(bar_mmap)
@@ -400,12 +395,7 @@ FIXTURE_SETUP(dmabuf)
 	KMSG_OPEN(&self->kmsg);
 	self->bar_iommu.container_fd = self->bar_iommu.iommufd = -1;
 	ret = edu_map_open(&self->m, VIA_DMABUF, why, sizeof(why));
-	if (ret) {
-		edu_map_close(&self->m);
-		if (ret == -EOPNOTSUPP)
-			SKIP(return, "%s", why);
-		ASSERT_EQ(0, ret) TH_LOG("%s", why);
-	}
+	SETUP_SKIP_OR_ASSERT(ret, why, edu_map_close(&self->m));
 	/* The second device is for the tests that need RAM behind a BAR, or another device. */
 	bdf = devsel_bar(self->bar_why, sizeof(self->bar_why));
 	if (!bdf)

@@ -132,12 +132,7 @@ FIXTURE_SETUP(dma_map_race)
 	ret = __iommu_init(&self->iommu, variant->iommu_mode, why, sizeof(why));
 	if (!ret)
 		ret = __edu_bar_pair_open(&self->pair, &self->iommu, edu_bdf, bar_bdf, why, sizeof(why));
-	if (ret) {
-		fixture_close(self);
-		if (ret == -EOPNOTSUPP)
-			SKIP(return, "%s", why);
-		ASSERT_EQ(0, ret) TH_LOG("%s", why);
-	}
+	SETUP_SKIP_OR_ASSERT(ret, why, fixture_close(self));
 	if (variant->bar == BAR_EDU0) {
 		self->bar = VFIO_PCI_BAR0_REGION_INDEX;
 		self->map_size = self->pair.edu_dev.regions[self->bar].size;

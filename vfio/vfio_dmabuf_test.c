@@ -39,9 +39,7 @@ FIXTURE_SETUP(dmabuf_export)
 
 	KMSG_OPEN(&self->kmsg);
 	ret = devsel_bar_open(&self->dev, &self->iommu, 4 * SZ_2M, &self->bar, why, sizeof(why));
-	if (ret == -EOPNOTSUPP)
-		SKIP(return, "%s", why);
-	ASSERT_EQ(0, ret) TH_LOG("%s", why);
+	SETUP_SKIP_OR_ASSERT(ret, why, (void)0);
 	self->dev_open = true;
 	ret = vfio_pci_dmabuf_probe(&self->dev, why, sizeof(why));
 	if (ret) {
@@ -205,12 +203,7 @@ FIXTURE_SETUP(dmabuf_import)
 		ret = vfio_pci_dmabuf_probe(&self->pair.bar_dev, why, sizeof(why));
 	if (!ret)
 		ret = __mem_buf_alloc(&self->src, MEM_ANON, SZ_2M, why, sizeof(why));
-	if (ret) {
-		dmabuf_import_close(self);
-		if (ret == -EOPNOTSUPP)
-			SKIP(return, "%s", why);
-		ASSERT_EQ(0, ret) TH_LOG("%s", why);
-	}
+	SETUP_SKIP_OR_ASSERT(ret, why, dmabuf_import_close(self));
 	self->bar = vfio_pci_largest_bar(&self->pair.bar_dev);
 }
 

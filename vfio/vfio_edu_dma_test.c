@@ -98,12 +98,6 @@ static long first_mismatch(const uint8_t *a, const uint8_t *b, size_t len)
 	return -1;
 }
 
-#define SETUP_OR_SKIP(ret, why) do {						\
-	if ((ret) == -EOPNOTSUPP)						\
-		SKIP(return, "%s", why);					\
-	ASSERT_EQ(0, ret) TH_LOG("%s (%s)", why, strerror(-(ret)));		\
-} while (0)
-
 FIXTURE(edu_dma) {
 	struct edu_ctx ctx;
 	struct mem_buf buf;
@@ -141,12 +135,7 @@ FIXTURE_SETUP(edu_dma)
 			snprintf(why, sizeof(why), "map of %s memory at iova 0x%llx: %s",
 				 mem_backing_name(variant->backing), TEST_IOVA, strerror(-ret));
 	}
-	if (ret) {
-		/* The harness runs no teardown after a failed setup. */
-		mem_buf_free(&self->buf);
-		edu_ctx_close(&self->ctx);
-		SETUP_OR_SKIP(ret, why);
-	}
+	SETUP_SKIP_OR_ASSERT(ret, why, { mem_buf_free(&self->buf); edu_ctx_close(&self->ctx); });
 }
 
 FIXTURE_TEARDOWN(edu_dma)
@@ -249,11 +238,7 @@ FIXTURE_SETUP(edu_iova)
 			ret = -ENOENT;
 		}
 	}
-	if (ret) {
-		mem_buf_free(&self->buf);
-		edu_ctx_close(&self->ctx);
-		SETUP_OR_SKIP(ret, why);
-	}
+	SETUP_SKIP_OR_ASSERT(ret, why, { mem_buf_free(&self->buf); edu_ctx_close(&self->ctx); });
 }
 
 FIXTURE_TEARDOWN(edu_iova)

@@ -108,12 +108,7 @@ FIXTURE_SETUP(pfnmap_map)
 			snprintf(why, sizeof(why), "loading edu's buffer through IOVA 0x%llx: %s",
 				 IOVA_SRC, strerror(-ret));
 	}
-	if (ret) {
-		pfnmap_map_close(self);
-		if (ret == -EOPNOTSUPP)
-			SKIP(return, "%s", why);
-		ASSERT_EQ(0, ret) TH_LOG("%s", why);
-	}
+	SETUP_SKIP_OR_ASSERT(ret, why, pfnmap_map_close(self));
 	bar = self->bar_index = vfio_pci_largest_bar(&self->pair.bar_dev);
 	if (bar < 0 || self->pair.bar_dev.regions[bar].size < PIECE) {
 		pfnmap_map_close(self);
