@@ -25,7 +25,8 @@ debian_codename()
 
 # debian_apt_setup NAME: create $PFNMAP_CACHE/apt/NAME for one suite set and
 # print the path of its apt.conf. NAME is "sid", "host" (the host's release
-# and its security updates), "stable-backports" (the current stable's
+# and its security updates), "host-backports" (the host release's
+# backports: QEMU 10 for Debian 12), "stable-backports" (the current stable's
 # backports, by the archive's alias) or "experimental" (with sid, which
 # experimental's packages build on).
 debian_apt_setup()
@@ -44,6 +45,8 @@ debian_apt_setup()
 	experimental)
 		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $main sid main"
 		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $main experimental main" ;;
+	host-backports)
+		echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $main $(debian_codename)-backports main" ;;
 	host)
 		codename=$(debian_codename)
 		sec=$(debian_mirror security)

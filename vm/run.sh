@@ -11,8 +11,11 @@
 #                          [--guest-script FILE [--guest-file FILE]...]
 #                          [--append KERNEL-ARGS] [--qemu-arg ARG]...
 #                          [--hang-timeout S] [--fault KIND@REGEX[+S]]
-#                          [--only PROGRAM:GLOB]... [TEST...]
+#                          [--only PROGRAM:GLOB]... [--qemu QEMU] [TEST...]
 #   SPEC: debian-sid (default), debian-6.12, or a bzImage path
+#   QEMU: host (the system's, default), backports (the host release's
+#         backports: QEMU 10 on Debian 12, unpacked into the cache, not
+#         installed) or a path (vm/qemu.sh); also PFNMAP_QEMU
 #   LIST: the emulated devices, edu,ivshmem (default) or a part of it, or
 #         none (a plain QEMU platform: every test must SKIP with a reason)
 #   --guest-script: the guest runs "sh FILE TEST..." (in /pfnmap, KTAP on
@@ -42,12 +45,14 @@ export PFNMAP_CACHE=${PFNMAP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pfnmap}
 . "$SUITE/vm/initramfs.sh"
 # shellcheck source=vm/expect.sh
 . "$SUITE/vm/expect.sh"
+# shellcheck source=vm/qemu.sh
+. "$SUITE/vm/qemu.sh"
 
 die() { echo "run_tests.sh --vm: $2" >&2; exit "$1"; }
 note() { echo "[vm] $*" >&2; }
 
 spec=debian-sid modules= expect= out= tests=() guest_env=() devices=edu,ivshmem
-extra_append= extra_qemu=() hang_timeout= fault= fault_re= only=()
+extra_append= extra_qemu=() hang_timeout= fault= fault_re= only=() qemu_spec=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel)  [ $# -ge 2 ] || die 2 "--kernel needs a SPEC"; spec=$2; shift 2 ;;
@@ -66,6 +71,7 @@ while [ $# -gt 0 ]; do
 		   export INITRAMFS_EXTRA="${INITRAMFS_EXTRA:-} $2"; shift 2 ;;
 	--append)  [ $# -ge 2 ] || die 2 "--append needs kernel arguments"; extra_append+=" $2"; shift 2 ;;
 	--qemu-arg) [ $# -ge 2 ] || die 2 "--qemu-arg needs an argument"; extra_qemu+=("$2"); shift 2 ;;
+	--qemu)    [ $# -ge 2 ] || die 2 "--qemu needs host, backports or a path"; qemu_spec=$2; shift 2 ;;
 	--hang-timeout) [ $# -ge 2 ] && [[ $2 =~ ^[1-9][0-9]*$ ]] || die 2 "--hang-timeout needs a number of seconds > 0"
 		   hang_timeout=$2; shift 2 ;;
 	--fault)   [ $# -ge 2 ] && [[ $2 =~ ^(unplug-edu|unplug-ivshmem|stop|stop-cont|panic)@.+$ ]] ||
@@ -81,9 +87,14 @@ while [ $# -gt 0 ]; do
 done
 [ -z "$expect" ] || [ -f "$expect" ] || die 2 "no expectations file $expect"
 
-QEMU=${QEMU:-qemu-system-x86_64}
-command -v "$QEMU" >/dev/null || die 4 "$QEMU not found: run 'make setup' (installs qemu-system-x86)"
-"$QEMU" -device help 2>/dev/null | grep -q '"edu"' ||
+qerr=$(mktemp)
+qemu_resolve "${qemu_spec:-${PFNMAP_QEMU:-${QEMU:-host}}}" 2>"$qerr"
+qrc=$?
+[ $qrc = 0 ] || { why=$(tail -n1 "$qerr"); rm -f "$qerr"; die $qrc "$why"; }
+rm -f "$qerr"
+# Asks for edu alone: "-device help" would load every module the system's
+# QEMU installed, which another QEMU build refuses.
+"$QEMU" "${QEMU_ARGS[@]}" -device edu,help 2>/dev/null | grep -q '^edu options' ||
 	die 4 "$QEMU has no edu device: run 'make setup' (Debian's qemu-system-x86 has it)"
 [ -x /bin/busybox ] && file_is_static=$(ldd /bin/busybox 2>&1 | grep -c 'not a dynamic') &&
 	[ "$file_is_static" = 1 ] || die 4 "no static /bin/busybox: run 'make setup' (installs busybox-static)"
@@ -149,7 +160,7 @@ kvm_probe()
 	local cache=$PFNMAP_CACHE/kvm-probe.$(uname -r) log
 	[ -f "$cache" ] && { cat "$cache"; return; }
 	log=$(mktemp)
-	if [ -w /dev/kvm ] && timeout 15 "$QEMU" -accel kvm -cpu host -M q35 -display none -nodefaults \
+	if [ -w /dev/kvm ] && timeout 15 "$QEMU" "${QEMU_ARGS[@]}" -accel kvm -cpu host -M q35 -display none -nodefaults \
 		-no-reboot -m 256 -kernel "$KERNEL_IMAGE" -append "panic=-1 console=ttyS0" \
 		-serial "file:$log" >/dev/null 2>&1 && grep -q 'Kernel panic' "$log"; then
 		echo kvm > "$cache"
@@ -224,7 +235,7 @@ boot_vm()
 	local console=$out/console.$run.log ktap=$out/guest.$run.ktap
 	[ -z "$qmp_dir" ] || qmp_args=(-qmp "unix:$qmp_dir/$run.sock,server=on,wait=off")
 	: > "$ktap"
-	"$QEMU" -accel "$accel" -cpu "$cpu" -m 4G -smp 2 \
+	"$QEMU" "${QEMU_ARGS[@]}" -accel "$accel" -cpu "$cpu" -m 4G -smp 2 \
 		-M q35,kernel-irqchip=split -device intel-iommu,intremap=on,caching-mode=on \
 		-kernel "$KERNEL_IMAGE" -initrd "$boot_initrd" \
 		-append "console=ttyS0 intel_iommu=on iommu=nopt panic=-1 loglevel=4 pfnmap.tests=$list${env:+ pfnmap.env=$env}$extra_append" \
