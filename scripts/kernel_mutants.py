@@ -18,6 +18,9 @@
     kernel_mutants.py detect PROGRAM:GLOB OUT
         scripts/race_bench.sh's verdict of one run: "caught SECONDS WHAT",
         "passed", or why there is no verdict
+    kernel_mutants.py detect-naive OUT
+        the same verdict for a run of vfio/vfio_naive_reproducer (its
+        "naive:" line, or the kernel crashing after its start marker)
 
 Both read a run the same way (select, detect_time): the tests a
 PROGRAM:GLOB names, and the time a failure took to show.
@@ -187,7 +190,57 @@ def detect(only, out):
             print(f"{r['outcome']} {r['reason']}")
 
 
+def crash_re():
+    """The runner's own pattern of a kernel crash on the console (vm/run.sh)."""
+    with open(os.path.join(os.path.dirname(__file__), "..", "vm", "run.sh"), encoding="utf-8") as f:
+        return re.compile(re.search(r"^CRASH_RE='(.*)'$", f.read(), re.M).group(1))
+
+
+def detect_naive(out):
+    """The naive reproducer's verdict: its own line when it lived to print
+    it, else the time from its start marker to the first crash line, both
+    by the kernel's console clock."""
+    try:
+        with open(os.path.join(out, "ktap.log"), encoding="utf-8", errors="replace") as f:
+            line = next((ln for ln in f if ln.startswith("naive: ")), None)
+    except OSError:
+        line = None
+    if line:
+        kv = dict(w.split("=", 1) for w in line.split()[1:] if "=" in w)
+        if kv.get("caught") == "1":
+            print(f"caught {float(kv['first_failure_s']):.1f} MAP_DMA {kv.get('errno', '?')} "
+                  f"after {kv.get('maps')} maps, {kv.get('reads')} numa_maps reads, leaf {kv.get('leaf')}")
+        elif "caught" in kv:
+            print(f"passed ({kv.get('maps')} maps, {kv.get('reads')} numa_maps reads, leaf {kv.get('leaf')})")
+        else:
+            print(f"no result: {line.strip()} (output kept: {out})")
+        return
+    stamp = re.compile(r"^\[\s*(\d+\.\d+)\]")
+    start = crash = None
+    bad = crash_re()
+    try:
+        with open(os.path.join(out, "console.1.log"), encoding="utf-8", errors="replace") as f:
+            for ln in f:
+                m = stamp.match(ln)
+                if not m:
+                    continue
+                if "pfnmap naive: race starts" in ln:
+                    start = float(m.group(1))
+                elif start is not None and bad.search(ln):
+                    crash = (float(m.group(1)), ln[m.end():].strip())
+                    break
+    except OSError:
+        pass
+    if start is not None and crash:
+        print(f"caught {crash[0] - start:.1f} the kernel crashed: {crash[1][:100]}")
+    else:
+        print(f"no result: no naive: line and no crash after the start marker (output kept: {out})")
+
+
 def main(argv):
+    if len(argv) == 2 and argv[0] == "detect-naive":
+        detect_naive(argv[1])
+        return 0
     if len(argv) < 2 or argv[0] not in ("plan", "base", "tries", "judge", "detect"):
         print(__doc__, file=sys.stderr)
         return 2
