@@ -7,12 +7,12 @@
 #include <unistd.h>
 
 #include "devsel.h"
-#include "edu.h"
+#include "dma_driver.h"
 #include "pci_bind.h"
 #include "util.h"
 #include "vfio_pci.h"
 
-static char edu_bdf[PCI_BDF_LEN], bar_bdf[PCI_BDF_LEN], any_bdf[PCI_BDF_LEN];
+static char dma_bdf[PCI_BDF_LEN], bar_bdf[PCI_BDF_LEN], any_bdf[PCI_BDF_LEN];
 
 static void devsel_set(char *dst, const char *val, const char *what)
 {
@@ -38,12 +38,13 @@ static bool is_full_bdf(const char *s)
 
 static void devsel_assign(const char *arg)
 {
+	const struct dma_driver_ops *ops;
 	unsigned int vendor, device;
 	char bdf[PCI_BDF_LEN];
 
 	devsel_set(bdf, arg, "a BDF argument");
-	if (!pci_device_ids(bdf, &vendor, &device) && vendor == EDU_VENDOR_ID && device == EDU_DEVICE_ID)
-		memcpy(edu_bdf, bdf, sizeof(bdf));
+	if (!pci_device_ids(bdf, &vendor, &device) && !__dma_driver_probe(vendor, device, &ops))
+		memcpy(dma_bdf, bdf, sizeof(bdf));
 	else
 		memcpy(bar_bdf, bdf, sizeof(bdf));
 }
@@ -51,7 +52,7 @@ static void devsel_assign(const char *arg)
 void devsel_parse(int *argc, char **argv)
 {
 	static const struct { const char *opt, *env; char *dst; } sel[] = {
-		{ "--edu=", "PFNMAP_EDU_BDF", edu_bdf },
+		{ "--edu=", "PFNMAP_EDU_BDF", dma_bdf },
 		{ "--bar=", "PFNMAP_BAR_BDF", bar_bdf },
 		{ "--device=", "PFNMAP_BDF", any_bdf },
 	};
@@ -79,12 +80,12 @@ void devsel_parse(int *argc, char **argv)
 	 * The mainline vfio selftests' ways to name a device, so that their
 	 * runners (run.sh -d BDF, which appends the BDFs to the command line)
 	 * and labs can run ours: trailing BDF arguments, else
-	 * $VFIO_SELFTESTS_BDF. Each goes to the role its ids fit: an edu device
-	 * drives the DMA, any other serves its BAR.
+	 * $VFIO_SELFTESTS_BDF. Each goes to the role its ids fit: a device a
+	 * DMA driver takes does the DMA, any other serves its BAR.
 	 */
 	while (out > 1 && is_full_bdf(argv[out - 1]))
 		devsel_assign(argv[--out]);
-	if (!edu_bdf[0] && !bar_bdf[0] && !any_bdf[0]) {
+	if (!dma_bdf[0] && !bar_bdf[0] && !any_bdf[0]) {
 		const char *env = getenv("VFIO_SELFTESTS_BDF");
 
 		if (env && *env)
@@ -111,14 +112,17 @@ static const char *devsel_pick(const char *role_bdf, const char *how, char *why,
 	return bdf;
 }
 
-const char *devsel_edu(char *why, int len)
+const char *devsel_dma(char *why, int len)
 {
+	const struct dma_driver_ops *ops;
 	unsigned int vendor, device;
-	const char *bdf = devsel_pick(edu_bdf, "edu device named (--edu=BDF or PFNMAP_EDU_BDF)",
+	/* "edu" as the option is named; results.py and the README quote the reason. */
+	const char *bdf = devsel_pick(dma_bdf, "edu device named (--edu=BDF or PFNMAP_EDU_BDF)",
 				      why, len, &vendor, &device);
 
-	if (bdf && (vendor != EDU_VENDOR_ID || device != EDU_DEVICE_ID)) {
-		snprintf(why, len, "%s is %04x:%04x, not an edu device (1234:11e8)", bdf, vendor, device);
+	if (bdf && __dma_driver_probe(vendor, device, &ops)) {
+		snprintf(why, len, "%s is %04x:%04x, which no DMA driver drives (drivers: %s)", bdf,
+			 vendor, device, dma_driver_names());
 		return NULL;
 	}
 	return bdf;

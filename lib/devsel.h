@@ -4,20 +4,22 @@
 
 /*
  * Which devices a test may use. Only devices the user named are touched:
- *   --edu=BDF / PFNMAP_EDU_BDF   an edu device (DMA engine)
+ *   --edu=BDF / PFNMAP_EDU_BDF   a device that can DMA: one a driver of
+ *                                lib/drivers/ takes (edu in the VM)
  *   --bar=BDF / PFNMAP_BAR_BDF   a device with a large memory BAR
  *   --device=BDF / PFNMAP_BDF    any device: used for both roles it fits
  * BDF "none" names no device (the tests needing one SKIP). As the mainline
  * vfio selftests take them, BDFs (dddd:bb:dd.f) as the last arguments or
- * VFIO_SELFTESTS_BDF also name devices: an edu one for the edu role, any
- * other for the BAR role (VFIO_SELFTESTS_BDF: for both, like --device).
+ * VFIO_SELFTESTS_BDF also name devices: one a DMA driver takes for the DMA
+ * role, any other for the BAR role (VFIO_SELFTESTS_BDF: for both, like
+ * --device).
  * devsel_parse() removes these options from argv before the harness sees
  * them, and exits with 1 on a malformed BDF (kselftest reads 2 as XFAIL).
  */
 void devsel_parse(int *argc, char **argv);
 
-/* The edu device, or NULL with why filled. */
-const char *devsel_edu(char *why, int len);
+/* The device that does the DMA (dma_driver.h), or NULL with why filled. */
+const char *devsel_dma(char *why, int len);
 /* The device whose largest BAR the huge-mapping tests use, or NULL with why. */
 const char *devsel_bar(char *why, int len);
 

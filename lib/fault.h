@@ -7,7 +7,7 @@
 /*
  * Faults the suite's own checks inject to prove that every wait is bounded
  * and reported (PFNMAP_FAULT_INJECT, names separated by commas):
- *   dma-stall        the edu device never completes a DMA
+ *   dma-stall        the edu driver never starts a DMA, which never completes
  *   proc-read-hang   a numa_maps walker's read never returns
  * Never set in a real run.
  */

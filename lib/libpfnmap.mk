@@ -46,7 +46,8 @@ clean:
 .PHONY: all clean
 endif
 
-LIBPFNMAP_C := $(notdir $(wildcard $(PFNMAP_TOP)/lib/*.c))
+# The library: lib/*.c, and the DMA drivers, one directory each (lib/drivers/NAME/).
+LIBPFNMAP_C := $(patsubst $(PFNMAP_TOP)/lib/%,%,$(wildcard $(PFNMAP_TOP)/lib/*.c $(PFNMAP_TOP)/lib/drivers/*/*.c))
 LIBPFNMAP_O := $(patsubst %.c,$(OUTPUT)/libpfnmap/%.o,$(LIBPFNMAP_C))
 
 $(LIBPFNMAP_O): $(OUTPUT)/libpfnmap/%.o: $(PFNMAP_TOP)/lib/%.c

@@ -159,8 +159,8 @@ def parse_diag(lines):
 # device, or a premise the hardware did not give.
 MISSING_PRECONDITION = re.compile("|".join([
     r"CONFIG_[A-Z0-9_]+", r"\bno /dev/", r"\bno PCI device\b", r"\bno (edu|BAR) device named\b",
-    r"not an edu device", r"has no mmap-able BAR", r"has no IOMMU group", r"is not viable",
-    r"is not loaded", r"has no reset method", r" probe: ", r"cannot mmap VFIO DMA-BUFs",
+    r"not an edu device", r"which no DMA driver drives", r"has no mmap-able BAR", r"has no IOMMU group",
+    r"is not viable", r"is not loaded", r"has no reset method", r" probe: ", r"cannot mmap VFIO DMA-BUFs",
     r"built against uapi headers without", r"IOMMU_IOAS_MAP_FILE is not available",
     r"transparent hugepages are disabled", r"hugetlb page", r"wanted .* leaves, the kernel installed",
     r"the IOMMU has no large pages", r"no second device",

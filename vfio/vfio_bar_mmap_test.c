@@ -37,7 +37,7 @@
 #include "kselftest_harness.h"
 
 #include "dmabuf.h"
-#include "edu.h"
+#include "drivers/edu/edu.h"
 #include "iommu.h"
 #include "mmio.h"
 #include "pfnmap_test.h"
@@ -121,18 +121,24 @@ static int dmabuf_mmap_probe(struct vfio_pci_device *dev, int buf_fd, char *why,
 
 /*
  * Open edu, and for VIA_DMABUF export a buffer and make sure the kernel maps
- * it. 0, -EOPNOTSUPP with why (SKIP), or -errno with why.
+ * it. 0, -EOPNOTSUPP with why (SKIP), or -errno with why. Not any DMA
+ * device: the tests know edu's registers (the ID, the liveness check).
  */
 static int edu_map_open(struct edu_map *m, enum map_via via, char *why, size_t len)
 {
+	unsigned int vendor = 0, device = 0;
 	const char *bdf;
 	int ret;
 
 	m->buf_fd = -1;
 	m->iommu.container_fd = m->iommu.iommufd = -1;
-	bdf = devsel_edu(why, len);
+	bdf = devsel_dma(why, len);
 	if (!bdf)
 		return -EOPNOTSUPP;
+	if (pci_device_ids(bdf, &vendor, &device) || edu_ops.probe(vendor, device)) {
+		snprintf(why, len, "%s is %04x:%04x, not an edu device (1234:11e8)", bdf, vendor, device);
+		return -EOPNOTSUPP;
+	}
 	ret = __vfio_pci_device_open_any(&m->dev, bdf, &m->iommu, why, len);
 	if (ret)
 		return ret;

@@ -6,7 +6,7 @@
  * walk zapped the entry between the fault-in and the lookup, kernels without
  * "vfio/type1: Retry follow_pfnmap_start() when PFNMAP is zapped" fail the
  * map with EINVAL. A map must succeed or fail with a retryable errno, map
- * the right PFNs (checked by an edu DMA peer-to-peer into the BAR), and a
+ * the right PFNs (checked by a DMA peer-to-peer into the BAR), and a
  * mapper must die promptly when killed, however hard the walks press.
  *
  * iommufd cannot map PFNMAP ranges (it pins pages): in its modes every map
@@ -25,7 +25,7 @@
 
 #include "kselftest_harness.h"
 
-#include "edu.h"
+#include "dma_bar_pair.h"
 #include "iommu.h"
 #include "leaf.h"
 #include "mem.h"
@@ -36,12 +36,13 @@
 
 #define IOVA_BAR	(1ULL << 34)		/* the verified mapper */
 #define IOVA_BAR2	(1ULL << 35)		/* the unverified hammer */
-#define IOVA_RAM	(1ULL << 33)		/* edu's source pattern */
+#define IOVA_RAM	(1ULL << 33)		/* the P2P check's source pattern */
 #define HUNG_READ_MS	10000
 #define MAX_ERRNO	134
 #define PATTERN_LEN	2048
 
-enum bar_kind { BAR_LARGEST, BAR_EDU0 };
+/* The BAR device's largest BAR, or BAR0 of the DMA device (edu's registers). */
+enum bar_kind { BAR_LARGEST, BAR_DMA0 };
 
 struct map_stats {
 	struct race_shared *rs;		/* shared, at the same address in the target */
@@ -63,7 +64,7 @@ struct map_stats {
 FIXTURE(dma_map_race) {
 	struct kmsg kmsg;
 	struct iommu iommu;
-	struct edu_bar_pair pair;
+	struct dma_bar_pair pair;
 	int bar;
 	size_t map_size;
 	struct race_shared *rs;
@@ -82,10 +83,10 @@ FIXTURE_VARIANT(dma_map_race) {
 
 /*
  * bar_1g: the zap the bug needs is a walker splitting a PUD leaf, so the BAR
- * must be mapped with PUD leaves (proven, else SKIP). edu_bar0: 1 MiB of
- * registers, PTE leaves that no walk zaps: MAP_DMA of a small BAR under
- * the same pressure, without the P2P check (a DMA into edu's own registers
- * proves nothing).
+ * must be mapped with PUD leaves (proven, else SKIP). edu_bar0: BAR0 of
+ * the DMA device (edu: 1 MiB of registers), PTE leaves that no walk zaps:
+ * MAP_DMA of a small BAR under the same pressure, without the P2P check (a
+ * DMA into the device's own registers proves nothing).
  */
 /* iommufd pins user pages: a PFNMAP range is a bare EFAULT (README, "The bugs"). */
 #define DMA_MAP_RACE_VARIANT(_mode, _container, _type, _iommufd)		\
@@ -94,21 +95,21 @@ FIXTURE_VARIANT_ADD(dma_map_race, _mode##_bar_1g) {				\
 	.leaf = LEAF_PUD, .expect_errno = _iommufd ? EFAULT : 0,		\
 };										\
 FIXTURE_VARIANT_ADD(dma_map_race, _mode##_edu_bar0) {				\
-	.iommu_mode = #_mode, .bar = BAR_EDU0, .align = SZ_2M,			\
+	.iommu_mode = #_mode, .bar = BAR_DMA0, .align = SZ_2M,			\
 	.leaf = LEAF_PTE, .expect_errno = _iommufd ? EFAULT : 0,		\
 };
 IOMMU_MODES(DMA_MAP_RACE_VARIANT)
 
 static void fixture_close(FIXTURE_DATA(dma_map_race) *self)
 {
-	edu_bar_pair_close(&self->pair);
+	dma_bar_pair_close(&self->pair);
 	iommu_cleanup(&self->iommu);
 }
 
 FIXTURE_SETUP(dma_map_race)
 {
-	const char *edu_bdf, *bar_bdf = NULL;
-	char why[256] = "", edu_why[256] = "";
+	const char *dma_bdf, *bar_bdf = NULL;
+	char why[256] = "", dma_why[256] = "";
 	int ret;
 
 	KMSG_OPEN(&self->kmsg);
@@ -121,9 +122,9 @@ FIXTURE_SETUP(dma_map_race)
 	ASSERT_NE(MAP_FAILED, self->st);
 	self->st->rs = self->rs;
 
-	edu_bdf = devsel_edu(edu_why, sizeof(edu_why));
-	if (variant->bar == BAR_EDU0 && !edu_bdf)
-		SKIP(return, "%s", edu_why);
+	dma_bdf = devsel_dma(dma_why, sizeof(dma_why));
+	if (variant->bar == BAR_DMA0 && !dma_bdf)
+		SKIP(return, "%s", dma_why);
 	if (variant->bar == BAR_LARGEST) {
 		bar_bdf = devsel_bar(why, sizeof(why));
 		if (!bar_bdf)
@@ -131,11 +132,11 @@ FIXTURE_SETUP(dma_map_race)
 	}
 	ret = __iommu_init(&self->iommu, variant->iommu_mode, why, sizeof(why));
 	if (!ret)
-		ret = __edu_bar_pair_open(&self->pair, &self->iommu, edu_bdf, bar_bdf, why, sizeof(why));
+		ret = __dma_bar_pair_open(&self->pair, &self->iommu, dma_bdf, bar_bdf, why, sizeof(why));
 	SETUP_SKIP_OR_ASSERT(ret, why, fixture_close(self));
-	if (variant->bar == BAR_EDU0) {
+	if (variant->bar == BAR_DMA0) {
 		self->bar = VFIO_PCI_BAR0_REGION_INDEX;
-		self->map_size = self->pair.edu_dev.regions[self->bar].size;
+		self->map_size = self->pair.dma_dev.regions[self->bar].size;
 	} else {
 		self->bar = vfio_pci_largest_bar(&self->pair.bar_dev);
 		self->map_size = self->bar < 0 ? 0 : self->pair.bar_dev.regions[self->bar].size;
@@ -197,7 +198,7 @@ struct target_ctx {
 	uint8_t *pattern;	/* RAM, mapped at IOVA_RAM */
 	bool verify;
 	bool refault;		/* a refaulter thread beside the mappers */
-	pthread_mutex_t edu_lock;	/* one DMA at a time: edu has one engine */
+	pthread_mutex_t dma_lock;	/* one memcpy at a time: a driver drives one engine */
 };
 
 /* Which rs->ops slot each mapper times its calls in. */
@@ -240,44 +241,44 @@ static void unmap_once(struct target_ctx *t, uint64_t iova, size_t len)
 }
 
 /*
- * The mapping must be the BAR: let the edu device write a window of its
- * buffer through iova + off and read it back through the CPU mapping at
- * off. A stale or wrong PFN in the IOMMU shows as a mismatch.
+ * The mapping must be the BAR: let the DMA device copy a window of the
+ * pattern to iova + off and read it back through the CPU mapping at off. A
+ * stale or wrong PFN in the IOMMU shows as a mismatch.
  */
 static void verify_once(struct target_ctx *t, uint64_t iova, uint64_t off, uint64_t k,
 			volatile uint64_t *count)
 {
 	struct map_stats *st = t->self->st;
-	uint32_t buf_off = (k * 64) % (PATTERN_LEN / 2), len = 512;
+	uint32_t src_off = (k * 64) % (PATTERN_LEN / 2), len = 512;
 	volatile uint8_t *dst = t->bar + off;
 	uint32_t i;
 	int ret;
 
-	pthread_mutex_lock(&t->edu_lock);
+	pthread_mutex_lock(&t->dma_lock);
 	for (i = 0; i < len; i++)
 		dst[i] = 0;
-	ret = __edu_dma(&t->self->pair.edu, EDU_DEVICE_TO_RAM, iova + off, buf_off, len, 5000);
+	ret = __dma_driver_memcpy(&t->self->pair.dma, IOVA_RAM + src_off, iova + off, len,
+				  DMA_DRIVER_TIMEOUT_MS);
 	if (ret) {
-		pthread_mutex_unlock(&t->edu_lock);
-		record_failure(st, "edu DMA to iova=0x%llx: %s", (unsigned long long)(iova + off),
-			       strerror(-ret));
+		record_failure(st, "%s: %s", t->self->pair.dma.what, strerror(-ret));
+		pthread_mutex_unlock(&t->dma_lock);
 		return;
 	}
-	for (i = 0; i < len && dst[i] == t->pattern[buf_off + i]; i++)
+	for (i = 0; i < len && dst[i] == t->pattern[src_off + i]; i++)
 		;
 	if (i < len) {
 		char msg[sizeof(st->first_mismatch)];
 
 		snprintf(msg, sizeof(msg), "verify FAILED iova=0x%llx: BAR byte 0x%llx is 0x%02x, the device wrote 0x%02x there",
 			 (unsigned long long)(iova + off + i), (unsigned long long)(off + i), dst[i],
-			 t->pattern[buf_off + i]);
+			 t->pattern[src_off + i]);
 		if (!__atomic_fetch_add(&st->mismatches, 1, __ATOMIC_RELAXED))
 			memcpy(st->first_mismatch, msg, sizeof(msg));
 		record_failure(st, "%s", msg);
 	} else {
 		__atomic_fetch_add(count, 1, __ATOMIC_RELAXED);
 	}
-	pthread_mutex_unlock(&t->edu_lock);
+	pthread_mutex_unlock(&t->dma_lock);
 }
 
 static void fill_pattern(uint8_t *p, size_t len)
@@ -327,10 +328,9 @@ static void *hammer(void *arg)
 	return NULL;
 }
 
-/* Load edu's buffer with the pattern the P2P check has it write. */
+/* Map the pattern the P2P check has the device copy, at IOVA_RAM. */
 static int pattern_load(struct target_ctx *t, struct mem_buf *ram)
 {
-	FIXTURE_DATA(dma_map_race) *self = t->self;
 	char why[128];
 	int ret;
 
@@ -338,11 +338,8 @@ static int pattern_load(struct target_ctx *t, struct mem_buf *ram)
 	if (ret)
 		return ret;
 	fill_pattern(ram->addr, PATTERN_LEN);
-	ret = __iommu_map(&self->iommu, ram->addr, IOVA_RAM, SZ_2M);
-	if (!ret)
-		ret = __edu_dma(&self->pair.edu, EDU_RAM_TO_DEVICE, IOVA_RAM, 0, PATTERN_LEN, 5000);
 	t->pattern = ram->addr;
-	return ret;
+	return __iommu_map(&t->self->iommu, ram->addr, IOVA_RAM, SZ_2M);
 }
 
 /*
@@ -355,7 +352,7 @@ static int pattern_load(struct target_ctx *t, struct mem_buf *ram)
 static void target_main(struct target_ctx *t)
 {
 	FIXTURE_DATA(dma_map_race) *self = t->self;
-	struct vfio_pci_device *dev = t->variant->bar == BAR_EDU0 ? &self->pair.edu_dev : &self->pair.bar_dev;
+	struct vfio_pci_device *dev = t->variant->bar == BAR_DMA0 ? &self->pair.dma_dev : &self->pair.bar_dev;
 	pthread_t threads[2];
 	struct mem_buf ram;
 	uint64_t k, t0;
@@ -363,7 +360,7 @@ static void target_main(struct target_ctx *t)
 	int ret;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	pthread_mutex_init(&t->edu_lock, NULL);
+	pthread_mutex_init(&t->dma_lock, NULL);
 	snprintf(self->rs->ops[OP_MAPPER].what, sizeof(self->rs->ops[0].what), "VFIO_IOMMU_MAP_DMA of the BAR");
 	snprintf(self->rs->ops[OP_HAMMER].what, sizeof(self->rs->ops[0].what), "VFIO_IOMMU_MAP_DMA of 2 MiB");
 	addr = __vfio_pci_bar_map(dev, self->bar, self->map_size, t->variant->align);
@@ -383,7 +380,7 @@ static void target_main(struct target_ctx *t)
 		self->st->cpu = (struct leaf_proof){ .leaf = LEAF_PTE, .faults_2m = -1, .faults_4k = -1 };
 
 	if (t->verify && pattern_load(t, &ram)) {
-		record_failure(self->st, "setting up the edu pattern failed");
+		record_failure(self->st, "setting up the DMA pattern failed");
 		self->st->ready = 1;
 		_exit(1);
 	}
@@ -452,7 +449,7 @@ static const char *premises(FIXTURE_DATA(dma_map_race) *self, const FIXTURE_VARI
 	struct map_stats *st = self->st;
 
 	ksft_print_msg("%s BAR%d, %zu MiB mapped %zu MiB-aligned: %ld faults for one touch per 2 MiB, %ld for every 4 KiB of 2 MiB: %s leaves; the IOMMU maps it with %s pages%s%s (it can map up to %s)\n",
-		       variant->bar == BAR_EDU0 ? self->pair.edu_dev.bdf : self->pair.bar_dev.bdf,
+		       variant->bar == BAR_DMA0 ? self->pair.dma_dev.bdf : self->pair.bar_dev.bdf,
 		       self->bar, self->map_size >> 20, variant->align >> 20, st->cpu.faults_2m,
 		       st->cpu.faults_4k, leaf_name(st->cpu.leaf),
 		       st->iommu == LEAF_UNKNOWN ? "unknown" : leaf_name(st->iommu),
@@ -506,7 +503,7 @@ static void report_counts(FIXTURE_DATA(dma_map_race) *self, uint64_t elapsed)
 
 TEST_F_TIMEOUT(dma_map_race, map_under_walks, RACE_TEST_TIMEOUT_S)
 {
-	bool verify = self->pair.edu_open && variant->bar == BAR_LARGEST && !variant->expect_errno;
+	bool verify = self->pair.dma_open && variant->bar == BAR_LARGEST && !variant->expect_errno;
 	char why[160];
 	uint64_t elapsed;
 	int i, failures;
@@ -514,8 +511,8 @@ TEST_F_TIMEOUT(dma_map_race, map_under_walks, RACE_TEST_TIMEOUT_S)
 	if (!verify)
 		TH_LOG("no P2P check of the mapped PFNs: %s",
 		       variant->expect_errno ? "the map is expected to fail" :
-		       variant->bar == BAR_EDU0 ? "a DMA into edu's own registers is no safe check" :
-		       "no edu device to drive the DMA");
+		       variant->bar == BAR_DMA0 ? "a DMA into the device's own registers is no safe check" :
+		       "no device to drive the DMA");
 	self->target = target_start(self, variant, verify, true);
 	ASSERT_LT(0, self->target);
 	ASSERT_TRUE(self->st->ready) TH_LOG("the target did not get ready in 30 s");

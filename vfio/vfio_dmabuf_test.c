@@ -15,8 +15,8 @@
 
 #include "kselftest_harness.h"
 
+#include "dma_bar_pair.h"
 #include "dmabuf.h"
-#include "edu.h"
 #include "iommu.h"
 #include "mem.h"
 #include "pfnmap_test.h"
@@ -151,12 +151,12 @@ TEST_F(dmabuf_export, outlives_device_fd)
 
 /*
  * Import: IOMMU_IOAS_MAP_FILE of the DMA-BUF maps the BAR subrange, and the
- * edu device's DMA to that IOVA lands in the BAR.
+ * DMA device's copy to that IOVA lands in the BAR.
  */
 FIXTURE(dmabuf_import) {
 	struct kmsg kmsg;
 	struct iommu iommu;
-	struct edu_bar_pair pair;
+	struct dma_bar_pair pair;
 	int bar;
 	struct mem_buf src;
 	/*
@@ -176,29 +176,29 @@ static void dmabuf_import_close(FIXTURE_DATA(dmabuf_import) *self)
 	if (self->buf_fd >= 0)
 		close(self->buf_fd);
 	self->buf_fd = -1;
-	edu_bar_pair_close(&self->pair);
+	dma_bar_pair_close(&self->pair);
 	mem_buf_free(&self->src);
 	iommu_cleanup(&self->iommu);
 }
 
 FIXTURE_SETUP(dmabuf_import)
 {
-	const char *edu_bdf, *bar_bdf;
+	const char *dma_bdf, *bar_bdf;
 	char why[256] = "";
 	int ret;
 
 	KMSG_OPEN(&self->kmsg);
 	self->iommu.container_fd = self->iommu.iommufd = -1;
 	self->buf_fd = -1;
-	edu_bdf = devsel_edu(why, sizeof(why));
-	if (!edu_bdf)
+	dma_bdf = devsel_dma(why, sizeof(why));
+	if (!dma_bdf)
 		SKIP(return, "%s", why);
 	bar_bdf = devsel_bar(why, sizeof(why));
 	if (!bar_bdf)
 		SKIP(return, "%s", why);
 	ret = __iommu_init(&self->iommu, IOMMU_MODE_IOMMUFD, why, sizeof(why));
 	if (!ret)
-		ret = __edu_bar_pair_open(&self->pair, &self->iommu, edu_bdf, bar_bdf, why, sizeof(why));
+		ret = __dma_bar_pair_open(&self->pair, &self->iommu, dma_bdf, bar_bdf, why, sizeof(why));
 	if (!ret)
 		ret = vfio_pci_dmabuf_probe(&self->pair.bar_dev, why, sizeof(why));
 	if (!ret)
@@ -235,8 +235,7 @@ TEST_F(dmabuf_import, map_file_dma_lands_in_bar)
 		bar[r.offset + off + i] = 0;
 	}
 	iommu_map(&self->iommu, src, iova_src, SZ_2M);
-	edu_dma(&self->pair.edu, EDU_RAM_TO_DEVICE, iova_src, 0, len);
-	edu_dma(&self->pair.edu, EDU_DEVICE_TO_RAM, iova_buf + off, 0, len);
+	dma_driver_memcpy(&self->pair.dma, iova_src, iova_buf + off, len);
 	for (i = 0; i < len; i++) {
 		ASSERT_EQ(src[i], bar[r.offset + off + i])
 			TH_LOG("BAR byte 0x%llx after the DMA through the imported DMA-BUF",

@@ -16,7 +16,7 @@
 
 #include "kselftest_harness.h"
 
-#include "edu.h"
+#include "dma_bar_pair.h"
 #include "iommu.h"
 #include "mem.h"
 #include "pfnmap_test.h"
@@ -30,12 +30,12 @@
 FIXTURE(pfnmap_map) {
 	struct kmsg kmsg;
 	struct iommu iommu;
-	struct edu_bar_pair pair;	/* the BAR device; edu, where there is one, for the DMA check */
+	struct dma_bar_pair pair;	/* the BAR device; a DMA device, where there is one, for the DMA check */
 	uint8_t *resv;		/* [anon PIECE][BAR PIECE][anon PIECE], adjacent VMAs */
 	uint8_t *anon, *bar, *anon2;
 	int bar_index;
 	uint8_t *big;		/* [BIG_ANON of anonymous memory][BAR PIECE] */
-	struct mem_buf src;	/* mapped at IOVA_SRC: what edu writes in the DMA check */
+	struct mem_buf src;	/* mapped at IOVA_SRC: what the device copies in the DMA check */
 	bool mapped, src_mapped;
 	uint64_t mapped_len;
 };
@@ -53,7 +53,7 @@ FIXTURE_VARIANT_ADD(pfnmap_map, _mode) {					\
 IOMMU_MODES(PFNMAP_MAP_VARIANT)
 
 #define ANON_BYTE	0x5a	/* what the anonymous memory holds */
-#define DEV_BYTE	0xc3	/* what edu's buffer holds, to write in the DMA check */
+#define DEV_BYTE	0xc3	/* what the source holds, for the device to copy in the DMA check */
 #define CHECK_LEN	256
 /*
  * iommufd pins and maps a range batch by batch (a batch holds 64 KiB of
@@ -75,14 +75,14 @@ static void pfnmap_map_close(FIXTURE_DATA(pfnmap_map) *self)
 	if (self->big)
 		munmap(self->big, BIG_ANON + PIECE);
 	self->big = NULL;
-	edu_bar_pair_close(&self->pair);
+	dma_bar_pair_close(&self->pair);
 	iommu_cleanup(&self->iommu);
 }
 
 FIXTURE_SETUP(pfnmap_map)
 {
-	char why[256] = "", edu_why[256] = "";
-	const char *bdf, *edu_bdf;
+	char why[256] = "", dma_why[256] = "";
+	const char *bdf, *dma_bdf;
 	int ret, bar;
 
 	KMSG_OPEN(&self->kmsg);
@@ -90,23 +90,27 @@ FIXTURE_SETUP(pfnmap_map)
 	bdf = devsel_bar(why, sizeof(why));
 	if (!bdf)
 		SKIP(return, "%s", why);
-	edu_bdf = devsel_edu(edu_why, sizeof(edu_why));
+	dma_bdf = devsel_dma(dma_why, sizeof(dma_why));
 	ret = __iommu_init(&self->iommu, variant->iommu_mode, why, sizeof(why));
 	if (!ret)
-		ret = __edu_bar_pair_open(&self->pair, &self->iommu, edu_bdf, bdf, why, sizeof(why));
-	/* edu stuck loading its buffer: the check below then cannot tell. */
-	if (!ret && self->pair.edu_open) {
+		ret = __dma_bar_pair_open(&self->pair, &self->iommu, dma_bdf, bdf, why, sizeof(why));
+	/* A device that cannot copy RAM to RAM: the check below then cannot tell. */
+	if (!ret && self->pair.dma_open) {
 		ret = __mem_buf_alloc(&self->src, MEM_ANON, SZ_2M, why, sizeof(why));
 		if (!ret) {
 			memset(self->src.addr, DEV_BYTE, CHECK_LEN);
 			ret = __iommu_map(&self->iommu, self->src.addr, IOVA_SRC, SZ_2M);
 			self->src_mapped = !ret;
 		}
-		if (!ret)
-			ret = __edu_dma(&self->pair.edu, EDU_RAM_TO_DEVICE, IOVA_SRC, 0, CHECK_LEN, 5000);
+		if (!ret) {
+			ret = __dma_driver_memcpy(&self->pair.dma, IOVA_SRC, IOVA_SRC + SZ_4K, CHECK_LEN,
+						  DMA_DRIVER_TIMEOUT_MS);
+			if (!ret && memcmp(self->src.addr, (uint8_t *)self->src.addr + SZ_4K, CHECK_LEN))
+				ret = -EIO;
+		}
 		if (ret && ret != -EOPNOTSUPP)
-			snprintf(why, sizeof(why), "loading edu's buffer through IOVA 0x%llx: %s",
-				 IOVA_SRC, strerror(-ret));
+			snprintf(why, sizeof(why), "a DMA copy within IOVA 0x%llx: %s", IOVA_SRC,
+				 strerror(-ret));
 	}
 	SETUP_SKIP_OR_ASSERT(ret, why, pfnmap_map_close(self));
 	bar = self->bar_index = vfio_pci_largest_bar(&self->pair.bar_dev);
@@ -154,10 +158,11 @@ static void check_nothing_mapped(struct __test_metadata *_metadata, FIXTURE_DATA
 	size_t i;
 	int ret;
 
-	if (!self->pair.edu_open) {
-		TH_LOG("no DMA check of the failed map: no edu device");
+	if (!self->pair.dma_open) {
+		TH_LOG("no DMA check of the failed map: no DMA device");
 	} else if (first) {
-		ASSERT_EQ(0, __edu_dma(&self->pair.edu, EDU_DEVICE_TO_RAM, IOVA, 0, CHECK_LEN, 5000));
+		ASSERT_EQ(0, __dma_driver_memcpy(&self->pair.dma, IOVA_SRC, IOVA, CHECK_LEN,
+						 DMA_DRIVER_TIMEOUT_MS));
 		for (i = 0; i < CHECK_LEN && first[i] == ANON_BYTE; i++)
 			;
 		ASSERT_EQ(CHECK_LEN, i) TH_LOG("a DMA to IOVA 0x%llx after the failed map reached the memory it was to map (byte %zu is 0x%02x): the map left it mapped",
@@ -240,7 +245,7 @@ TEST_F(pfnmap_map, anon_only)
 }
 
 /*
- * A memfd reaches iommufd through IOMMU_IOAS_MAP_FILE: the edu device reads
+ * A memfd reaches iommufd through IOMMU_IOAS_MAP_FILE: the DMA device reads
  * a pattern through it and writes it back to anonymous memory.
  */
 FIXTURE(iommufd_map_file) {
@@ -248,7 +253,7 @@ FIXTURE(iommufd_map_file) {
 	struct iommu iommu;
 	struct vfio_pci_device dev;
 	bool dev_open;
-	struct edu edu;
+	struct dma_driver dma;
 	int memfd;
 	uint8_t *file_map;
 	struct mem_buf dst;
@@ -269,22 +274,14 @@ FIXTURE_SETUP(iommufd_map_file)
 	ASSERT_NE(MAP_FAILED, self->file_map);
 	ASSERT_EQ(0, __mem_buf_alloc(&self->dst, MEM_ANON, SZ_2M, why, sizeof(why)));
 	/* Last: the harness runs no teardown after a failed setup. */
-	bdf = devsel_edu(why, sizeof(why));
+	bdf = devsel_dma(why, sizeof(why));
 	if (!bdf)
 		SKIP(return, "%s", why);
 	ret = __iommu_init(&self->iommu, IOMMU_MODE_IOMMUFD, why, sizeof(why));
 	if (!ret)
-		ret = __vfio_pci_device_open(&self->dev, bdf, &self->iommu, why, sizeof(why));
+		ret = __dma_device_open(&self->dma, &self->dev, bdf, &self->iommu, why, sizeof(why));
 	self->dev_open = !ret;
-	if (!ret) {
-		ret = __edu_init(&self->edu, &self->dev);
-		if (ret)
-			snprintf(why, sizeof(why), "edu at %s does not respond: %s", bdf, strerror(-ret));
-	}
 	if (ret) {
-		if (self->dev_open)
-			vfio_pci_device_close(&self->dev);
-		self->dev_open = false;
 		iommu_cleanup(&self->iommu);
 		if (ret == -EOPNOTSUPP)
 			SKIP(return, "%s", why);
@@ -299,10 +296,8 @@ FIXTURE_TEARDOWN(iommufd_map_file)
 	if (self->memfd >= 0)
 		close(self->memfd);
 	mem_buf_free(&self->dst);
-	if (self->dev_open) {
-		edu_cleanup(&self->edu);
-		vfio_pci_device_close(&self->dev);
-	}
+	if (self->dev_open)
+		dma_device_close(&self->dma);
 	iommu_cleanup(&self->iommu);
 	KMSG_CHECK(&self->kmsg);
 }
@@ -321,8 +316,7 @@ TEST_F(iommufd_map_file, memfd_dma)
 	ASSERT_EQ(0, ret) TH_LOG("IOMMU_IOAS_MAP_FILE of a memfd: %s", strerror(-ret));
 	iommu_map(&self->iommu, dst, IOVA, SZ_2M);
 
-	edu_dma(&self->edu, EDU_RAM_TO_DEVICE, IOVA_SRC + 4096, 0, len);
-	edu_dma(&self->edu, EDU_DEVICE_TO_RAM, IOVA + 8192, 0, len);
+	dma_driver_memcpy(&self->dma, IOVA_SRC + 4096, IOVA + 8192, len);
 	ASSERT_EQ(0, memcmp(self->file_map + 4096, dst + 8192, len))
 		TH_LOG("what edu read through the memfd mapping did not come back");
 	iommu_unmap(&self->iommu, IOVA, SZ_2M);
