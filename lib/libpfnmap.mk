@@ -11,7 +11,7 @@
 
 PFNMAP_TOP := $(realpath $(dir $(lastword $(MAKEFILE_LIST)))/..)
 
-CFLAGS += -Wall -Wextra -O2 -g -D_GNU_SOURCE= -I$(PFNMAP_TOP)/lib -MD
+CFLAGS += -Wall -Wextra -O2 -g -D_GNU_SOURCE= -I$(PFNMAP_TOP)/lib -MD -MP
 CFLAGS += $(EXTRA_CFLAGS)
 LDLIBS += -lmnl -pthread
 
