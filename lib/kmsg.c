@@ -150,6 +150,19 @@ int kmsg_scan_bad(struct kmsg *k)
 	return k->bad;
 }
 
+void kmsg_mark(const char *line)
+{
+	char buf[256];
+	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC), n;
+
+	if (fd < 0)
+		return;
+	n = snprintf(buf, sizeof(buf), "<3>%s\n", line);
+	if (write(fd, buf, n) != n)
+		fprintf(stderr, "# cannot write to /dev/kmsg: %s\n", strerror(errno));
+	close(fd);
+}
+
 int kmsg_wait_for(struct kmsg *k, const char *needle, int timeout_ms, char *line, size_t len)
 {
 	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000;

@@ -33,6 +33,13 @@ int kmsg_scan_bad(struct kmsg *k);
  * Read records until one contains needle (copied to line), or timeout_ms
  * passed: 0 or -ETIMEDOUT. Bad records passed over on the way are kept.
  */
+/*
+ * Write a line to the kernel log at KERN_ERR (the VM's console, loglevel=4,
+ * shows err and worse only), for a benchmark to time a crash from a known
+ * point by the console's own clock (scripts/race_bench.sh). Best effort.
+ */
+void kmsg_mark(const char *line);
+
 int kmsg_wait_for(struct kmsg *k, const char *needle, int timeout_ms, char *line, size_t len);
 
 /*

@@ -22,12 +22,16 @@
         the same verdict for a run of vfio/vfio_naive_reproducer (its
         "naive:" line, or the kernel crashing after its start marker)
 
+A crash's time in detect and detect-naive is by the console's clock from
+the race's start marker where there is one (PFNMAP_RACE_MARK set).
+
 Both read a run the same way (select, detect_time): the tests a
 PROGRAM:GLOB names, and the time a failure took to show.
 
 The header format is kernel/mutants/README.md's.
 """
 
+import glob
 import json
 import os
 import re
@@ -185,6 +189,10 @@ def detect(only, out):
         elif race.get("first_failure_s") is not None:
             print(f"caught {t:.1f} {race.get('first_failure', r['reason'] or '')}")
         elif (r["reason"] or "").startswith("CRASH"):
+            # By the console's clock from the race's start when the run
+            # marked it (race_bench.sh does), as the naive reproducer's.
+            crash = console_crash_time(out)
+            t = crash[0] if crash else t
             print(f"caught {t if t is not None else float('nan'):.1f} the kernel crashed in the test")
         else:
             print(f"{r['outcome']} {r['reason']}")
@@ -196,10 +204,29 @@ def crash_re():
         return re.compile(re.search(r"^CRASH_RE='(.*)'$", f.read(), re.M).group(1))
 
 
+def console_crash_time(out):
+    """Seconds from the race's start marker ("pfnmap race: starts", written
+    with PFNMAP_RACE_MARK set) to the first crash line after it, by the
+    kernel's clock on the console, with that line; None without both."""
+    stamp = re.compile(r"^\[\s*(\d+\.\d+)\]")
+    bad = crash_re()
+    for console in sorted(glob.glob(os.path.join(out, "console.*.log"))):
+        start = None
+        with open(console, encoding="utf-8", errors="replace") as f:
+            for ln in f:
+                m = stamp.match(ln)
+                if not m:
+                    continue
+                if "pfnmap race: starts" in ln:
+                    start = float(m.group(1))
+                elif start is not None and bad.search(ln):
+                    return float(m.group(1)) - start, ln[m.end():].strip()
+    return None
+
+
 def detect_naive(out):
     """The naive reproducer's verdict: its own line when it lived to print
-    it, else the time from its start marker to the first crash line, both
-    by the kernel's console clock."""
+    it, else the time from its start marker to the crash."""
     try:
         with open(os.path.join(out, "ktap.log"), encoding="utf-8", errors="replace") as f:
             line = next((ln for ln in f if ln.startswith("naive: ")), None)
@@ -215,24 +242,9 @@ def detect_naive(out):
         else:
             print(f"no result: {line.strip()} (output kept: {out})")
         return
-    stamp = re.compile(r"^\[\s*(\d+\.\d+)\]")
-    start = crash = None
-    bad = crash_re()
-    try:
-        with open(os.path.join(out, "console.1.log"), encoding="utf-8", errors="replace") as f:
-            for ln in f:
-                m = stamp.match(ln)
-                if not m:
-                    continue
-                if "pfnmap naive: race starts" in ln:
-                    start = float(m.group(1))
-                elif start is not None and bad.search(ln):
-                    crash = (float(m.group(1)), ln[m.end():].strip())
-                    break
-    except OSError:
-        pass
-    if start is not None and crash:
-        print(f"caught {crash[0] - start:.1f} the kernel crashed: {crash[1][:100]}")
+    crash = console_crash_time(out)
+    if crash:
+        print(f"caught {crash[0]:.1f} the kernel crashed: {crash[1][:100]}")
     else:
         print(f"no result: no naive: line and no crash after the start marker (output kept: {out})")
 

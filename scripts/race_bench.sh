@@ -12,8 +12,8 @@
 #        scripts/race_bench.sh mutant:type1-retry-spin 20 \
 #             vfio_dma_map_race_test:dma_map_race.vfio_type1v2_iommu_bar_1g.mapper_killable
 # Time to detect: the race's own "first failure X s into the race", else
-# (a test the kernel crashed in) the time from the test's start to the
-# crash on the console. PFNMAP_RACE_DURATION, PFNMAP_RACE_WALKERS and
+# (a test the kernel crashed in) the time from the race's start to the
+# crash, both by the kernel's clock on the console (PFNMAP_RACE_MARK). PFNMAP_RACE_DURATION, PFNMAP_RACE_WALKERS and
 # PFNMAP_RACE_WALK, when set, go to the guest.
 #
 # --naive: each run has a second boot, of the same VM and kernel, with
@@ -33,7 +33,8 @@ mutant:*)
 	[ -f "$patch" ] || { echo "race_bench: no $patch" >&2; exit 2; }
 	spec=$("$SUITE/scripts/build_kernel.sh" --patch "$patch" debian-backports) || exit 1 ;;
 esac
-env=()
+# The race's start in the kernel log: crash times by the console's clock.
+env=(--env PFNMAP_RACE_MARK=1)
 for v in PFNMAP_RACE_DURATION PFNMAP_RACE_WALKERS PFNMAP_RACE_WALK; do
 	[ -n "${!v:-}" ] && env+=(--env "$v=${!v}")
 done

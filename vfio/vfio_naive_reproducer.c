@@ -17,8 +17,9 @@
  *
  * It stops at the first failed MAP_DMA (the EINVAL of the type1 bug) or
  * after --duration seconds. A kernel without the page-walk fix crashes
- * instead: "pfnmap naive: race starts" in the kernel log marks the start,
- * so the time to the crash can be read off the console's timestamps.
+ * instead: "pfnmap race: starts" in the kernel log marks the start (as
+ * the race tests do with PFNMAP_RACE_MARK set), so the time to the crash
+ * can be read off the console's timestamps.
  *
  * usage: vfio_naive_reproducer [--bar=BDF] [--duration=SECONDS]
  * Prints one line:
@@ -41,6 +42,7 @@
 
 #include "devsel.h"
 #include "iommu.h"
+#include "kmsg.h"
 #include "leaf.h"
 #include "util.h"
 #include "vfio_pci.h"
@@ -63,17 +65,6 @@ static void read_numa_maps(pid_t pid, volatile long *reads)
 			;
 		close(fd);
 		(*reads)++;
-	}
-}
-
-static void kmsg_say(const char *msg)
-{
-	int fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		if (write(fd, msg, strlen(msg)) < 0)
-			ksft_print_msg("cannot write to /dev/kmsg: %s\n", strerror(errno));
-		close(fd);
 	}
 }
 
@@ -147,7 +138,7 @@ int main(int argc, char **argv)
 	if (!reader)
 		read_numa_maps(getppid(), reads);
 
-	kmsg_say("pfnmap naive: race starts\n");
+	kmsg_mark("pfnmap race: starts");
 	t0 = now_ns();
 	deadline = t0 + duration * 1000000000ULL;
 	while (now_ns() < deadline) {
@@ -162,7 +153,7 @@ int main(int argc, char **argv)
 	}
 	kill(reader, SIGKILL);
 	waitpid(reader, NULL, 0);
-	kmsg_say("pfnmap naive: race ends\n");
+	kmsg_mark("pfnmap race: ends");
 
 	printf("naive: leaf=%s maps=%ld reads=%ld elapsed_s=%.3f caught=%d", leaf_name(proof.leaf), maps,
 	       *reads, ((first ? first : now_ns()) - t0) / 1e9, first != 0);
