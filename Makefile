@@ -16,7 +16,9 @@ ifneq ($(wildcard $(dir $(lastword $(MAKEFILE_LIST)))../lib.mk),)
 # sub-directories installed side by side (their names are unique); the
 # benchmarks and the runner's state tool are built and installed, not run.
 TEST_GEN_PROGS := $(patsubst %.c,%,$(wildcard $(addsuffix /*_test.c,$(SUBDIRS))))
-TEST_GEN_PROGS_EXTENDED := $(patsubst %.c,%,$(wildcard $(addsuffix /*_bench.c,$(SUBDIRS)))) vfio/pfnmap_state
+# The sub-directories' Makefiles say which programs are not tests: one list.
+PFNMAP_DIR := $(dir $(lastword $(MAKEFILE_LIST)))
+TEST_GEN_PROGS_EXTENDED := $(foreach d,$(SUBDIRS),$(addprefix $(d)/,$(shell sed -n 's/^TEST_GEN_PROGS_EXTENDED := //p' $(PFNMAP_DIR)$(d)/Makefile)))
 include $(dir $(lastword $(MAKEFILE_LIST)))lib/libpfnmap.mk
 else
 all:
