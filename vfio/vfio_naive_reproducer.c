@@ -115,7 +115,7 @@ int main(int argc, char **argv)
 		return KSFT_SKIP;
 	}
 	size = dev.regions[bar].size;
-	/* A VMM maps the BAR whole; aligned to its size as QEMU does for huge BARs. */
+	/* The whole BAR, 1 GiB-aligned: PUD leaves, which the bugs need. */
 	va = __vfio_pci_bar_map(&dev, bar, 0, size >= SZ_1G ? SZ_1G : SZ_2M);
 	if (va == MAP_FAILED) {
 		printf("naive: mmap of BAR%d of %s: %s\n", bar, bdf, strerror(errno));
@@ -128,18 +128,19 @@ int main(int argc, char **argv)
 	reads = mmap(NULL, sizeof(*reads), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (reads == MAP_FAILED) {
 		printf("naive: mmap: %s\n", strerror(errno));
-		return KSFT_FAIL;
+		goto fail;
 	}
+	/* Before the reader starts: a crash it causes comes after the mark. */
+	kmsg_mark("pfnmap race: starts");
+	t0 = now_ns();
 	reader = fork();
 	if (reader < 0) {
 		printf("naive: fork: %s\n", strerror(errno));
-		return KSFT_FAIL;
+		goto fail;
 	}
 	if (!reader)
 		read_numa_maps(getppid(), reads);
 
-	kmsg_mark("pfnmap race: starts");
-	t0 = now_ns();
 	deadline = t0 + duration * 1000000000ULL;
 	while (now_ns() < deadline) {
 		ret = __iommu_map(&iommu, va, IOVA, size);
@@ -164,4 +165,10 @@ int main(int argc, char **argv)
 	vfio_pci_device_close(&dev);
 	iommu_cleanup(&iommu);
 	return KSFT_PASS;
+fail:
+	/* The binding and the container are given back on every way out. */
+	vfio_pci_bar_unmap(va, size);
+	vfio_pci_device_close(&dev);
+	iommu_cleanup(&iommu);
+	return KSFT_FAIL;
 }
