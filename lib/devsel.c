@@ -38,12 +38,11 @@ static bool is_full_bdf(const char *s)
 
 static void devsel_assign(const char *arg)
 {
-	const struct dma_driver_ops *ops;
 	unsigned int vendor, device;
 	char bdf[PCI_BDF_LEN];
 
 	devsel_set(bdf, arg, "a BDF argument");
-	if (!pci_device_ids(bdf, &vendor, &device) && !__dma_driver_probe(vendor, device, &ops))
+	if (!pci_device_ids(bdf, &vendor, &device) && !__dma_driver_probe(vendor, device, NULL))
 		memcpy(dma_bdf, bdf, sizeof(bdf));
 	else
 		memcpy(bar_bdf, bdf, sizeof(bdf));
@@ -114,13 +113,12 @@ static const char *devsel_pick(const char *role_bdf, const char *how, char *why,
 
 const char *devsel_dma(char *why, int len)
 {
-	const struct dma_driver_ops *ops;
 	unsigned int vendor, device;
 	/* "edu" as the option is named; results.py and the README quote the reason. */
 	const char *bdf = devsel_pick(dma_bdf, "edu device named (--edu=BDF or PFNMAP_EDU_BDF)",
 				      why, len, &vendor, &device);
 
-	if (bdf && __dma_driver_probe(vendor, device, &ops)) {
+	if (bdf && __dma_driver_probe(vendor, device, NULL)) {
 		snprintf(why, len, "%s is %04x:%04x, which no DMA driver drives (drivers: %s)", bdf,
 			 vendor, device, dma_driver_names());
 		return NULL;

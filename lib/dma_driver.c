@@ -22,7 +22,8 @@ int __dma_driver_probe(unsigned int vendor, unsigned int device, const struct dm
 
 	for (i = 0; i < ARRAY_LEN(dma_drivers); i++) {
 		if (!dma_drivers[i]->probe(vendor, device)) {
-			*ops = dma_drivers[i];
+			if (ops)
+				*ops = dma_drivers[i];
 			return 0;
 		}
 	}
@@ -136,7 +137,10 @@ int __dma_driver_memcpy(struct dma_driver *drv, uint64_t src, uint64_t dst, uint
 void dma_driver_memcpy(struct dma_driver *drv, uint64_t src, uint64_t dst, uint32_t size)
 {
 	int ret = __dma_driver_memcpy(drv, src, dst, size, DMA_DRIVER_TIMEOUT_MS);
+	char late[64];
 
-	PFNMAP_ASSERT(!ret, "%s: %s", drv->what,
-		      ret == -ETIMEDOUT ? "the device did not complete it within 5 s" : strerror(-ret));
+	/* The bound said from the constant that sets it. */
+	snprintf(late, sizeof(late), "the device did not complete it within %d s",
+		 DMA_DRIVER_TIMEOUT_MS / 1000);
+	PFNMAP_ASSERT(!ret, "%s: %s", drv->what, ret == -ETIMEDOUT ? late : strerror(-ret));
 }

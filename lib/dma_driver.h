@@ -48,7 +48,7 @@ struct dma_driver {
 	void *priv;			/* the driver's own state */
 };
 
-/* The driver of a device with these ids: 0 with *ops set, or -ENODEV. */
+/* The driver of a device with these ids: 0 with *ops set (ops may be NULL), or -ENODEV. */
 int __dma_driver_probe(unsigned int vendor, unsigned int device, const struct dma_driver_ops **ops);
 /* "edu, ...": the drivers of the table, for SKIP reasons. */
 const char *dma_driver_names(void);
