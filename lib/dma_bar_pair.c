@@ -2,18 +2,18 @@
 #include "dma_bar_pair.h"
 
 int __dma_bar_pair_open(struct dma_bar_pair *p, struct iommu *iommu, const char *dma_bdf,
-			const char *bar_bdf, char *why, size_t len)
+			const char *bar_bdf, struct why *why)
 {
 	int ret;
 
 	if (dma_bdf) {
-		ret = __dma_device_open(&p->dma, &p->dma_dev, dma_bdf, iommu, why, len);
+		ret = __dma_device_open(&p->dma, &p->dma_dev, dma_bdf, iommu, why);
 		if (ret)
 			return ret;
 		p->dma_open = true;
 	}
 	if (bar_bdf) {
-		ret = __vfio_pci_device_open(&p->bar_dev, bar_bdf, iommu, why, len);
+		ret = __vfio_pci_device_open(&p->bar_dev, bar_bdf, iommu, why);
 		if (ret)
 			return ret;
 		p->bar_open = true;

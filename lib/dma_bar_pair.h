@@ -7,6 +7,7 @@
 
 #include "dma_driver.h"
 #include "vfio_pci.h"
+#include "why.h"
 
 /*
  * A device that can DMA and a device with a large BAR, in one IOMMU
@@ -25,7 +26,8 @@ struct dma_bar_pair {
  * dma_bar_pair_close().
  */
 int __dma_bar_pair_open(struct dma_bar_pair *p, struct iommu *iommu, const char *dma_bdf,
-			const char *bar_bdf, char *why, size_t len);
+			const char *bar_bdf, struct why *why);
+/* Close what is open of the pair. */
 void dma_bar_pair_close(struct dma_bar_pair *p);
 
 #endif

@@ -43,14 +43,22 @@ const char *dma_driver_names(void)
 
 int __dma_driver_init(struct dma_driver *drv, struct vfio_pci_device *dev)
 {
+	uint16_t vendor, device;
 	int ret;
 
 	memset(drv, 0, sizeof(*drv));
 	drv->dev = dev;
 	drv->irq_efd = -1;
-	/* The ids the device itself answers, as mainline's probe reads them. */
-	ret = __dma_driver_probe(vfio_pci_config_readw(dev, PCI_VENDOR_ID),
-				 vfio_pci_config_readw(dev, PCI_DEVICE_ID), &drv->ops);
+	/*
+	 * The ids the device itself answers, as mainline's probe reads them;
+	 * with the __ accessors, so that an open that fails is the caller's
+	 * to report or SKIP.
+	 */
+	ret = __vfio_pci_config_read(dev, PCI_VENDOR_ID, &vendor, sizeof(vendor));
+	if (!ret)
+		ret = __vfio_pci_config_read(dev, PCI_DEVICE_ID, &device, sizeof(device));
+	if (!ret)
+		ret = __dma_driver_probe(vendor, device, &drv->ops);
 	if (ret)
 		return ret;
 	ret = drv->ops->init(drv);
@@ -70,19 +78,21 @@ void dma_driver_remove(struct dma_driver *drv)
 }
 
 int __dma_device_open(struct dma_driver *drv, struct vfio_pci_device *dev, const char *bdf,
-		      struct iommu *iommu, char *why, size_t len)
+		      struct iommu *iommu, struct why *why)
 {
-	int ret = __vfio_pci_device_open(dev, bdf, iommu, why, len);
+	int ret = __vfio_pci_device_open(dev, bdf, iommu, why);
 
 	if (ret)
 		return ret;
 	ret = __dma_driver_init(drv, dev);
 	if (ret) {
 		if (drv->ops)
-			snprintf(why, len, "%s at %s does not respond: %s", drv->ops->name, bdf,
-				 strerror(-ret));
+			why_set(why, "%s at %s does not respond: %s", drv->ops->name, bdf,
+				strerror(-ret));
+		else if (ret != -ENODEV)
+			why_set(why, "reading the PCI ids of %s: %s", bdf, strerror(-ret));
 		else
-			snprintf(why, len, "no DMA driver takes %s (%s)", bdf, dma_driver_names());
+			why_set(why, "no DMA driver takes %s (%s)", bdf, dma_driver_names());
 		drv->ops = NULL;
 		vfio_pci_device_close(dev);
 	}

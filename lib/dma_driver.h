@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "why.h"
+
 /*
  * Drivers for devices that can DMA, in the shape of the mainline vfio
  * selftests' driver ops: a test that needs "a device that reads and writes
@@ -19,6 +21,11 @@ struct vfio_pci_device;
 /* What a test waits for one memcpy at most, and says when it is over. */
 #define DMA_DRIVER_TIMEOUT_MS	5000
 
+/*
+ * The ops are the __ kind (util.h): 0 or -errno, never an assert, since
+ * __dma_driver_init() and __dma_driver_memcpy() call them for setups that
+ * SKIP and for races that count failures.
+ */
 struct dma_driver_ops {
 	const char *name;
 	/* 0 if the driver drives a device with these PCI ids, else -ENODEV. */
@@ -50,15 +57,17 @@ struct dma_driver {
 
 /* The driver of a device with these ids: 0 with *ops set (ops may be NULL), or -ENODEV. */
 int __dma_driver_probe(unsigned int vendor, unsigned int device, const struct dma_driver_ops **ops);
-/* "edu, ...": the drivers of the table, for SKIP reasons. */
+/* Query: "edu, ...": the drivers of the table, for SKIP reasons. */
 const char *dma_driver_names(void);
 
 /*
  * Probe the opened device (its config space ids) and init the driver that
- * takes it. 0, -ENODEV with drv->ops NULL (no driver), or the driver's
- * -errno with drv->ops naming it (removed again: no dma_driver_remove()).
+ * takes it. 0, -ENODEV with drv->ops NULL (no driver), another -errno with
+ * drv->ops NULL (the ids could not be read), or the driver's -errno with
+ * drv->ops naming it (removed again: no dma_driver_remove()).
  */
 int __dma_driver_init(struct dma_driver *drv, struct vfio_pci_device *dev);
+/* Undo __dma_driver_init() (MSI off too); nothing when no driver took the device. */
 void dma_driver_remove(struct dma_driver *drv);
 
 /*
@@ -67,12 +76,13 @@ void dma_driver_remove(struct dma_driver *drv);
  * open on failure.
  */
 int __dma_device_open(struct dma_driver *drv, struct vfio_pci_device *dev, const char *bdf,
-		      struct iommu *iommu, char *why, size_t len);
+		      struct iommu *iommu, struct why *why);
 /* Remove the driver and close its device. */
 void dma_device_close(struct dma_driver *drv);
 
 /* Complete memcpys through the device's MSI and an eventfd instead of polling. -errno. */
 int __dma_driver_irq_enable(struct dma_driver *drv);
+/* Back to polling; nothing when the MSI is off. */
 void dma_driver_irq_disable(struct dma_driver *drv);
 
 /*
@@ -81,7 +91,7 @@ void dma_driver_irq_disable(struct dma_driver *drv);
  */
 int __dma_driver_memcpy(struct dma_driver *drv, uint64_t src, uint64_t dst, uint32_t size,
 			int timeout_ms);
-/* Within DMA_DRIVER_TIMEOUT_MS, or fail the test with the transfer and why. */
+/* Within DMA_DRIVER_TIMEOUT_MS, or fail the test with the transfer (drv->what) and why. */
 void dma_driver_memcpy(struct dma_driver *drv, uint64_t src, uint64_t dst, uint32_t size);
 
 #endif

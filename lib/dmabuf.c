@@ -20,7 +20,7 @@ union dmabuf_feature {
 };
 #endif
 
-int vfio_pci_dmabuf_probe(struct vfio_pci_device *dev, char *why, size_t len)
+int __vfio_pci_dmabuf_probe(struct vfio_pci_device *dev, struct why *why)
 {
 #ifdef VFIO_DEVICE_FEATURE_DMA_BUF
 	struct vfio_device_feature probe = {
@@ -31,10 +31,10 @@ int vfio_pci_dmabuf_probe(struct vfio_pci_device *dev, char *why, size_t len)
 
 	if (!ioctl(dev->fd, VFIO_DEVICE_FEATURE, &probe))
 		return 0;
-	snprintf(why, len, "%s cannot export DMA-BUFs: VFIO_DEVICE_FEATURE_DMA_BUF probe: %s (kernel before 6.19, or CONFIG_VFIO_PCI_DMABUF off)",
-		 dev->bdf, strerror(errno));
+	why_set(why, "%s cannot export DMA-BUFs: VFIO_DEVICE_FEATURE_DMA_BUF probe: %s (kernel before 6.19, or CONFIG_VFIO_PCI_DMABUF off)",
+		dev->bdf, strerror(errno));
 #else
-	snprintf(why, len, "built against uapi headers without VFIO_DEVICE_FEATURE_DMA_BUF");
+	why_set(why, "built against uapi headers without VFIO_DEVICE_FEATURE_DMA_BUF");
 	(void)dev;
 #endif
 	return -EOPNOTSUPP;
@@ -105,77 +105,77 @@ static __attribute__((unused)) int feature_ioctl(struct vfio_pci_device *dev, ui
 	return ioctl(dev->fd, VFIO_DEVICE_FEATURE, &f) ? -errno : 0;
 }
 
-int __vfio_pci_dmabuf_revoke(struct vfio_pci_device *dev, int buf_fd, char *why, size_t len)
+int __vfio_pci_dmabuf_revoke(struct vfio_pci_device *dev, int buf_fd, struct why *why)
 {
 #ifdef VFIO_DEVICE_FEATURE_DMA_BUF_REVOKE
 	struct vfio_device_feature_dma_buf_revoke r = { .dmabuf_fd = buf_fd };
 
-	(void)why; (void)len;
+	(void)why;
 	return feature_ioctl(dev, VFIO_DEVICE_FEATURE_DMA_BUF_REVOKE, &r, sizeof(r));
 #else
 	(void)dev; (void)buf_fd;
-	snprintf(why, len, "built against uapi headers without VFIO_DEVICE_FEATURE_DMA_BUF_REVOKE");
+	why_set(why, "built against uapi headers without VFIO_DEVICE_FEATURE_DMA_BUF_REVOKE");
 	return -EOPNOTSUPP;
 #endif
 }
 
 int __vfio_pci_dmabuf_memattr(struct vfio_pci_device *dev, int buf_fd, uint32_t memattr,
-			      char *why, size_t len)
+			      struct why *why)
 {
 #ifdef VFIO_DEVICE_FEATURE_DMA_BUF_MEMATTR
 	struct vfio_device_feature_dma_buf_memattr m = { .dmabuf_fd = buf_fd, .memattr = memattr };
 
-	(void)why; (void)len;
+	(void)why;
 	return feature_ioctl(dev, VFIO_DEVICE_FEATURE_DMA_BUF_MEMATTR, &m, sizeof(m));
 #else
 	(void)dev; (void)buf_fd; (void)memattr;
-	snprintf(why, len, "built against uapi headers without VFIO_DEVICE_FEATURE_DMA_BUF_MEMATTR");
+	why_set(why, "built against uapi headers without VFIO_DEVICE_FEATURE_DMA_BUF_MEMATTR");
 	return -EOPNOTSUPP;
 #endif
 }
 
 static __attribute__((unused)) int feature_probe(struct vfio_pci_device *dev, uint32_t feature, const char *name,
-			 char *why, size_t len)
+			 struct why *why)
 {
 	int ret = feature_ioctl(dev, feature, NULL, 0);
 
 	if (ret)
-		snprintf(why, len, "%s: %s probe: %s (a kernel without \"vfio/pci: Add mmap() for DMABUFs\")",
-			 dev->bdf, name, strerror(-ret));
+		why_set(why, "%s: %s probe: %s (a kernel without \"vfio/pci: Add mmap() for DMABUFs\")",
+			dev->bdf, name, strerror(-ret));
 	return ret ? -EOPNOTSUPP : 0;
 }
 
-int vfio_pci_dmabuf_revoke_probe(struct vfio_pci_device *dev, char *why, size_t len)
+int __vfio_pci_dmabuf_revoke_probe(struct vfio_pci_device *dev, struct why *why)
 {
 #ifdef VFIO_DEVICE_FEATURE_DMA_BUF_REVOKE
-	return feature_probe(dev, VFIO_DEVICE_FEATURE_DMA_BUF_REVOKE, "VFIO_DEVICE_FEATURE_DMA_BUF_REVOKE", why, len);
+	return feature_probe(dev, VFIO_DEVICE_FEATURE_DMA_BUF_REVOKE, "VFIO_DEVICE_FEATURE_DMA_BUF_REVOKE", why);
 #else
 	(void)dev;
-	snprintf(why, len, "built against uapi headers without VFIO_DEVICE_FEATURE_DMA_BUF_REVOKE");
+	why_set(why, "built against uapi headers without VFIO_DEVICE_FEATURE_DMA_BUF_REVOKE");
 	return -EOPNOTSUPP;
 #endif
 }
 
-int vfio_pci_dmabuf_memattr_probe(struct vfio_pci_device *dev, char *why, size_t len)
+int __vfio_pci_dmabuf_memattr_probe(struct vfio_pci_device *dev, struct why *why)
 {
 #ifdef VFIO_DEVICE_FEATURE_DMA_BUF_MEMATTR
-	return feature_probe(dev, VFIO_DEVICE_FEATURE_DMA_BUF_MEMATTR, "VFIO_DEVICE_FEATURE_DMA_BUF_MEMATTR", why, len);
+	return feature_probe(dev, VFIO_DEVICE_FEATURE_DMA_BUF_MEMATTR, "VFIO_DEVICE_FEATURE_DMA_BUF_MEMATTR", why);
 #else
 	(void)dev;
-	snprintf(why, len, "built against uapi headers without VFIO_DEVICE_FEATURE_DMA_BUF_MEMATTR");
+	why_set(why, "built against uapi headers without VFIO_DEVICE_FEATURE_DMA_BUF_MEMATTR");
 	return -EOPNOTSUPP;
 #endif
 }
 
-int __dmabuf_import_try(int buf_fd, size_t len, char *why, size_t wlen)
+int __dmabuf_import_try(int buf_fd, size_t len, struct why *why)
 {
 	struct iommu ioas = { .container_fd = -1, .iommufd = -1 };
-	int ret = __iommu_init(&ioas, IOMMU_MODE_IOMMUFD, why, wlen);
+	int ret = __iommu_init(&ioas, IOMMU_MODE_IOMMUFD, why);
 
 	if (!ret) {
 		ret = __iommu_map_file(&ioas, buf_fd, 0, 1ULL << 32, len);
 		if (ret == -EOPNOTSUPP || ret == -ENOTTY) {
-			snprintf(why, wlen, "no IOMMU_IOAS_MAP_FILE (headers or kernel before 6.13)");
+			why_set(why, "no IOMMU_IOAS_MAP_FILE (headers or kernel before 6.13)");
 			ret = -EOPNOTSUPP;
 		} else if (!ret) {
 			__iommu_unmap(&ioas, 1ULL << 32, len, NULL);
@@ -190,7 +190,7 @@ int __dmabuf_set_name(int buf_fd, const char *name)
 	return ioctl(buf_fd, DMA_BUF_SET_NAME, name) ? -errno : 0;
 }
 
-int mapping_name(const void *addr, char *buf, size_t len)
+int __mapping_name(const void *addr, char *buf, size_t len)
 {
 	unsigned long lo, hi, a = (unsigned long)addr;
 	char line[512];
@@ -211,7 +211,7 @@ int mapping_name(const void *addr, char *buf, size_t len)
 	return 0;
 }
 
-int pte_cache_bits(const void *addr, char *bits, size_t len, char *why, size_t wlen)
+int __pte_cache_bits(const void *addr, char *bits, size_t len, struct why *why)
 {
 	/* current_kernel: all of this process's page table (current_user exists with PTI only). */
 	static const char path[] = "/sys/kernel/debug/page_tables/current_kernel";
@@ -222,8 +222,8 @@ int pte_cache_bits(const void *addr, char *bits, size_t len, char *why, size_t w
 
 	if (!f) {
 		ret = -errno;
-		snprintf(why, wlen, "%s: %s (CONFIG_PTDUMP_DEBUGFS and a mounted debugfs show it)",
-			 path, strerror(errno));
+		why_set(why, "%s: %s (CONFIG_PTDUMP_DEBUGFS and a mounted debugfs show it)",
+			path, strerror(errno));
 		return ret;
 	}
 	/* "0x00007f0000000000-0x00007f0000001000           4K USR RW         PCD   NX pte" */
@@ -238,11 +238,11 @@ int pte_cache_bits(const void *addr, char *bits, size_t len, char *why, size_t w
 	}
 	fclose(f);
 	if (ret)
-		snprintf(why, wlen, "%s does not list %p", path, addr);
+		why_set(why, "%s does not list %p", path, addr);
 	return ret;
 }
 
-int pat_memtype(uint64_t phys, char *type, size_t len)
+int __pat_memtype(uint64_t phys, char *type, size_t len)
 {
 	unsigned long long lo, hi;
 	char line[256], t[64];

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "vfio_pci.h"
+#include "why.h"
 
 /* VFIO DMA-BUF export of BAR ranges (VFIO_DEVICE_FEATURE_DMA_BUF, 6.19+). */
 struct dmabuf_range {
@@ -17,13 +18,19 @@ struct dmabuf_range {
  * Does the device export DMA-BUFs? 0, or -EOPNOTSUPP with why filled
  * (headers without the feature, or a kernel/device without it).
  */
-int vfio_pci_dmabuf_probe(struct vfio_pci_device *dev, char *why, size_t len);
+int __vfio_pci_dmabuf_probe(struct vfio_pci_device *dev, struct why *why);
 
 /* Export ranges of region as a DMA-BUF: its fd, or -errno. */
 int __vfio_pci_dmabuf_export(struct vfio_pci_device *dev, uint32_t region, uint32_t flags,
 			     const struct dmabuf_range *ranges, uint32_t nr_ranges);
 
-/* The "size:" of a file descriptor's /proc/self/fdinfo, or -errno. */
+/*
+ * Query: the "size:" of a file descriptor's /proc/self/fdinfo, or -errno.
+ * Not __ although it may return -errno: its callers compare it with the
+ * size they expect (ASSERT_EQ(size, fdinfo_size(fd))), so an error fails
+ * that comparison with the errno as the value seen, and the failure
+ * messages scripts/mutations.txt expects name it so.
+ */
 long long fdinfo_size(int fd);
 
 /*
@@ -34,14 +41,14 @@ long long fdinfo_size(int fd);
  * Each returns -EOPNOTSUPP with why when the headers lack the feature.
  */
 /* Revoke a buffer of dev for good (VFIO_DEVICE_FEATURE_DMA_BUF_REVOKE): 0 or -errno. */
-int __vfio_pci_dmabuf_revoke(struct vfio_pci_device *dev, int buf_fd, char *why, size_t len);
+int __vfio_pci_dmabuf_revoke(struct vfio_pci_device *dev, int buf_fd, struct why *why);
 /* The memory attribute of later mmaps (VFIO_DEVICE_FEATURE_DMA_BUF_MEMATTR): 0 or -errno. */
 enum dmabuf_memattr { DMABUF_MEMATTR_NC, DMABUF_MEMATTR_WC };
 int __vfio_pci_dmabuf_memattr(struct vfio_pci_device *dev, int buf_fd, uint32_t memattr,
-			      char *why, size_t len);
+			      struct why *why);
 /* PROBE of those two: 0, or -EOPNOTSUPP with why (headers or kernel without it). */
-int vfio_pci_dmabuf_revoke_probe(struct vfio_pci_device *dev, char *why, size_t len);
-int vfio_pci_dmabuf_memattr_probe(struct vfio_pci_device *dev, char *why, size_t len);
+int __vfio_pci_dmabuf_revoke_probe(struct vfio_pci_device *dev, struct why *why);
+int __vfio_pci_dmabuf_memattr_probe(struct vfio_pci_device *dev, struct why *why);
 
 /*
  * Import the buffer as an importer would: IOMMU_IOAS_MAP_FILE into an
@@ -49,13 +56,13 @@ int vfio_pci_dmabuf_memattr_probe(struct vfio_pci_device *dev, char *why, size_t
  * again), -EOPNOTSUPP with why when there is no iommufd to import with,
  * else the import's -errno.
  */
-int __dmabuf_import_try(int buf_fd, size_t len, char *why, size_t wlen);
+int __dmabuf_import_try(int buf_fd, size_t len, struct why *why);
 
 /* DMA_BUF_SET_NAME: 0 or -errno. */
 int __dmabuf_set_name(int buf_fd, const char *name);
 
 /* The path /proc/self/maps gives the mapping at addr ("" for none); -errno. */
-int mapping_name(const void *addr, char *buf, size_t len);
+int __mapping_name(const void *addr, char *buf, size_t len);
 
 /*
  * The cache attribute of the page mapping addr in this process, as x86's
@@ -64,7 +71,7 @@ int mapping_name(const void *addr, char *buf, size_t len);
  * (write-combining under Linux's PAT layout), "PCD PWT" (strong uncached)
  * or "" (write-back). -errno when it cannot be seen (why filled).
  */
-int pte_cache_bits(const void *addr, char *bits, size_t len, char *why, size_t wlen);
+int __pte_cache_bits(const void *addr, char *bits, size_t len, struct why *why);
 
 /*
  * x86 PAT's memtype for physical address phys (/sys/kernel/debug/x86/
@@ -73,9 +80,9 @@ int pte_cache_bits(const void *addr, char *bits, size_t len, char *why, size_t w
  * entry covers it (PAT then takes it as uncached-minus: lookup_memtype()),
  * -EOPNOTSUPP when there is no list (PAT off, or no debugfs).
  */
-int pat_memtype(uint64_t phys, char *type, size_t len);
+int __pat_memtype(uint64_t phys, char *type, size_t len);
 
-/* The physical start of BAR bar of device bdf (sysfs resource), or 0. */
+/* Query: the physical start of BAR bar of device bdf (sysfs resource), or 0 when unknown. */
 uint64_t pci_bar_phys(const char *bdf, int bar);
 
 #endif

@@ -9,7 +9,7 @@
  * and reported (PFNMAP_FAULT_INJECT, names separated by commas):
  *   dma-stall        the edu driver never starts a DMA, which never completes
  *   proc-read-hang   a numa_maps walker's read never returns
- * Never set in a real run.
+ * Never set in a real run. Query: whether name is among them.
  */
 bool fault_injected(const char *name);
 

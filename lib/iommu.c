@@ -38,7 +38,7 @@ static bool path_exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
-int __iommu_init(struct iommu *iommu, const char *name, char *why, size_t len)
+int __iommu_init(struct iommu *iommu, const char *name, struct why *why)
 {
 	const struct iommu_mode *mode = iommu_mode_lookup(name);
 
@@ -46,13 +46,13 @@ int __iommu_init(struct iommu *iommu, const char *name, char *why, size_t len)
 	iommu->container_fd = -1;
 	iommu->iommufd = -1;
 	if (!mode) {
-		snprintf(why, len, "unknown IOMMU mode %s", name);
+		why_set(why, "unknown IOMMU mode %s", name);
 		return -EINVAL;
 	}
 	iommu->mode = mode;
 
 	if (iommu_mode_is_iommufd(mode) && !path_exists("/dev/iommu")) {
-		snprintf(why, len, "%s: no /dev/iommu (kernel built without CONFIG_IOMMUFD)", name);
+		why_set(why, "%s: no /dev/iommu (kernel built without CONFIG_IOMMUFD)", name);
 		return -EOPNOTSUPP;
 	}
 
@@ -70,8 +70,8 @@ int __iommu_init(struct iommu *iommu, const char *name, char *why, size_t len)
 
 	if (!iommu_mode_is_iommufd(mode)) {
 		if (!path_exists(mode->container_path)) {
-			snprintf(why, len, "%s: no %s (kernel built without CONFIG_VFIO_CONTAINER)",
-				 name, mode->container_path);
+			why_set(why, "%s: no %s (kernel built without CONFIG_VFIO_CONTAINER)",
+				name, mode->container_path);
 			return -EOPNOTSUPP;
 		}
 		/*
@@ -79,8 +79,8 @@ int __iommu_init(struct iommu *iommu, const char *name, char *why, size_t len)
 		 * emulation; only the real type1 driver is this mode.
 		 */
 		if (!path_exists("/sys/module/vfio_iommu_type1")) {
-			snprintf(why, len, "%s: vfio_iommu_type1 is not loaded (%s is iommufd's emulation or type1 is missing)",
-				 name, mode->container_path);
+			why_set(why, "%s: vfio_iommu_type1 is not loaded (%s is iommufd's emulation or type1 is missing)",
+				name, mode->container_path);
 			return -EOPNOTSUPP;
 		}
 	}
@@ -89,12 +89,12 @@ int __iommu_init(struct iommu *iommu, const char *name, char *why, size_t len)
 	if (iommu->container_fd < 0)
 		return -errno;
 	if (ioctl(iommu->container_fd, VFIO_GET_API_VERSION) != VFIO_API_VERSION) {
-		snprintf(why, len, "%s: unexpected VFIO API version", name);
+		why_set(why, "%s: unexpected VFIO API version", name);
 		return -EOPNOTSUPP;
 	}
 	if (ioctl(iommu->container_fd, VFIO_CHECK_EXTENSION, mode->iommu_type) <= 0) {
-		snprintf(why, len, "%s: the container does not offer IOMMU type %lu", name,
-			 mode->iommu_type);
+		why_set(why, "%s: the container does not offer IOMMU type %lu", name,
+			mode->iommu_type);
 		return -EOPNOTSUPP;
 	}
 	return 0;

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "why.h"
+
 /*
  * The IOMMU modes of the mainline vfio selftests: a VFIO container, legacy
  * or emulated by iommufd, with a type1 backend, or iommufd proper (vfio
@@ -54,17 +56,22 @@ struct iommu {
 	bool iommu_set;		/* VFIO_SET_IOMMU done (after the first group) */
 };
 
+/* Queries: the mode of that name or NULL; whether it is backed by iommufd. */
 const struct iommu_mode *iommu_mode_lookup(const char *name);
-bool iommu_mode_is_iommufd(const struct iommu_mode *mode);	/* backed by iommufd */
+bool iommu_mode_is_iommufd(const struct iommu_mode *mode);
 
 /*
  * Open the mode's container or iommufd. -EOPNOTSUPP with why filled when the
  * running kernel lacks the mode (a SKIP), other -errno for failures.
  */
-int __iommu_init(struct iommu *iommu, const char *mode, char *why, size_t len);
+int __iommu_init(struct iommu *iommu, const char *mode, struct why *why);
+/* Close what __iommu_init() opened (also after it failed). */
 void iommu_cleanup(struct iommu *iommu);
 
-/* Map or unmap [iova, iova + size) read/write; -errno. */
+/*
+ * Map or unmap [iova, iova + size) read/write; -errno (*unmapped: how much
+ * was). iommu_map() and iommu_unmap() assert it, all of it unmapped.
+ */
 int __iommu_map(struct iommu *iommu, void *vaddr, uint64_t iova, uint64_t size);
 int __iommu_unmap(struct iommu *iommu, uint64_t iova, uint64_t size, uint64_t *unmapped);
 void iommu_map(struct iommu *iommu, void *vaddr, uint64_t iova, uint64_t size);

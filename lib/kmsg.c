@@ -68,7 +68,7 @@ static void kmsg_at_exit(void)
 		fprintf(stderr, "# the kernel logged %d bad line(s) during the test:\n%s", k->bad, k->report);
 }
 
-int kmsg_open(struct kmsg *k)
+int __kmsg_open(struct kmsg *k)
 {
 	static bool registered;
 
@@ -88,7 +88,7 @@ int kmsg_open(struct kmsg *k)
 	 * Where debugfs is mounted: a WARN_ON_ONCE() hit by an earlier test
 	 * (or at boot) would otherwise be silent in this one.
 	 */
-	sysfs_write("/sys/kernel/debug/clear_warn_once", "1");
+	__sysfs_write("/sys/kernel/debug/clear_warn_once", "1");
 	kmsg_open_cursor = k;
 	if (!registered)
 		registered = !atexit(kmsg_at_exit);
@@ -163,7 +163,7 @@ void kmsg_mark(const char *line)
 	close(fd);
 }
 
-int kmsg_wait_for(struct kmsg *k, const char *needle, int timeout_ms, char *line, size_t len)
+int __kmsg_wait_for(struct kmsg *k, const char *needle, int timeout_ms, char *line, size_t len)
 {
 	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000;
 	char msg[1024];

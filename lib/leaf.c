@@ -52,7 +52,7 @@ void leaf_measure(volatile uint8_t *p, size_t size, struct leaf_proof *proof)
  * level 1's where the walk went that deep. Three entries: a 1 GiB leaf,
  * four: 2 MiB, five: 4 KiB.
  */
-enum leaf iommu_leaf(const char *bdf, uint64_t iova, char *why, size_t len)
+enum leaf iommu_leaf(const char *bdf, uint64_t iova, struct why *why)
 {
 	unsigned long long pfn, want = iova >> 12, e[5];
 	char path[128], line[512];
@@ -63,8 +63,8 @@ enum leaf iommu_leaf(const char *bdf, uint64_t iova, char *why, size_t len)
 	snprintf(path, sizeof(path), "/sys/kernel/debug/iommu/intel/%s/domain_translation_struct", bdf);
 	f = fopen(path, "re");
 	if (!f) {
-		snprintf(why, len, "%s: %s (CONFIG_INTEL_IOMMU_DEBUGFS and a mounted debugfs show it)",
-			 path, strerror(errno));
+		why_set(why, "%s: %s (CONFIG_INTEL_IOMMU_DEBUGFS and a mounted debugfs show it)",
+			path, strerror(errno));
 		return LEAF_UNKNOWN;
 	}
 	while (leaf == LEAF_UNKNOWN && fgets(line, sizeof(line), f)) {
@@ -81,18 +81,18 @@ enum leaf iommu_leaf(const char *bdf, uint64_t iova, char *why, size_t len)
 	}
 	fclose(f);
 	if (leaf == LEAF_UNKNOWN)
-		snprintf(why, len, "%s does not map IOVA 0x%llx", path, (unsigned long long)iova);
+		why_set(why, "%s does not map IOVA 0x%llx", path, (unsigned long long)iova);
 	return leaf;
 }
 
-enum leaf iommu_max_leaf(const char *bdf, char *why, size_t len)
+enum leaf iommu_max_leaf(const char *bdf, struct why *why)
 {
 	char path[160], buf[64];
 	unsigned long long cap;
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu/intel-iommu/cap", bdf);
-	if (sysfs_read(path, buf, sizeof(buf)) || sscanf(buf, "%llx", &cap) != 1) {
-		snprintf(why, len, "no %s (not an Intel IOMMU)", path);
+	if (__sysfs_read(path, buf, sizeof(buf)) || sscanf(buf, "%llx", &cap) != 1) {
+		why_set(why, "no %s (not an Intel IOMMU)", path);
 		return LEAF_UNKNOWN;
 	}
 	return cap & (1ULL << 35) ? LEAF_PUD : cap & (1ULL << 34) ? LEAF_PMD : LEAF_PTE;

@@ -19,7 +19,7 @@ const char *mem_backing_name(enum mem_backing backing)
 	return "?";
 }
 
-static void *map_hugetlb(struct mem_buf *buf, size_t size, char *why, int len)
+static void *map_hugetlb(struct mem_buf *buf, size_t size, struct why *why)
 {
 	long need = size / SZ_2M, have;
 	char val[32];
@@ -31,32 +31,32 @@ static void *map_hugetlb(struct mem_buf *buf, size_t size, char *why, int len)
 		return p;
 	have = sysfs_read_long(NR_HUGEPAGES);
 	snprintf(val, sizeof(val), "%ld", have + need);
-	if (have < 0 || state_write(&buf->state, NR_HUGEPAGES, val)) {
-		snprintf(why, len, "no free 2 MiB hugetlb pages, and %s cannot be raised (or the change recorded)",
-			 NR_HUGEPAGES);
+	if (have < 0 || __state_write(&buf->state, NR_HUGEPAGES, val)) {
+		why_set(why, "no free 2 MiB hugetlb pages, and %s cannot be raised (or the change recorded)",
+			NR_HUGEPAGES);
 		return MAP_FAILED;
 	}
 	p = mmap(NULL, size, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_POPULATE, -1, 0);
 	if (p == MAP_FAILED)
-		snprintf(why, len, "could not get %ld 2 MiB hugetlb page(s): %s", need, strerror(errno));
+		why_set(why, "could not get %ld 2 MiB hugetlb page(s): %s", need, strerror(errno));
 	return p;
 }
 
-static void *map_thp(size_t size, char *why, int len)
+static void *map_thp(size_t size, struct why *why)
 {
 	char mode[128];
 	uintptr_t start;
 	void *resv;
 
-	if (sysfs_read("/sys/kernel/mm/transparent_hugepage/enabled", mode, sizeof(mode)) ||
+	if (__sysfs_read("/sys/kernel/mm/transparent_hugepage/enabled", mode, sizeof(mode)) ||
 	    strstr(mode, "[never]")) {
-		snprintf(why, len, "transparent hugepages are disabled or absent");
+		why_set(why, "transparent hugepages are disabled or absent");
 		return MAP_FAILED;
 	}
 	resv = mmap(NULL, size + SZ_2M, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (resv == MAP_FAILED) {
-		snprintf(why, len, "mmap: %s", strerror(errno));
+		why_set(why, "mmap: %s", strerror(errno));
 		return MAP_FAILED;
 	}
 	start = ALIGN_UP((uintptr_t)resv, SZ_2M);
@@ -64,14 +64,14 @@ static void *map_thp(size_t size, char *why, int len)
 		munmap(resv, start - (uintptr_t)resv);
 	munmap((void *)(start + size), (uintptr_t)resv + SZ_2M - start);
 	if (madvise((void *)start, size, MADV_HUGEPAGE)) {
-		snprintf(why, len, "madvise(MADV_HUGEPAGE): %s", strerror(errno));
+		why_set(why, "madvise(MADV_HUGEPAGE): %s", strerror(errno));
 		munmap((void *)start, size);
 		return MAP_FAILED;
 	}
 	return (void *)start;
 }
 
-int __mem_buf_alloc(struct mem_buf *buf, enum mem_backing backing, size_t size, char *why, int len)
+int __mem_buf_alloc(struct mem_buf *buf, enum mem_backing backing, size_t size, struct why *why)
 {
 	void *p;
 
@@ -81,13 +81,13 @@ int __mem_buf_alloc(struct mem_buf *buf, enum mem_backing backing, size_t size, 
 	case MEM_ANON:
 		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p == MAP_FAILED)
-			snprintf(why, len, "mmap: %s", strerror(errno));
+			why_set(why, "mmap: %s", strerror(errno));
 		break;
 	case MEM_THP:
-		p = map_thp(size, why, len);
+		p = map_thp(size, why);
 		break;
 	case MEM_HUGETLB_2M:
-		p = map_hugetlb(buf, size, why, len);
+		p = map_hugetlb(buf, size, why);
 		break;
 	default:
 		p = MAP_FAILED;
@@ -108,5 +108,5 @@ void mem_buf_free(struct mem_buf *buf)
 		munmap(buf->addr, buf->size);
 	buf->addr = NULL;
 	/* The pool back to its size before; nothing when it was not grown. */
-	state_undo(&buf->state);
+	__state_undo(&buf->state);
 }

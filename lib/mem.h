@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "state.h"
+#include "why.h"
 
 /* DMA targets in RAM, backed the ways a VMM's guest memory is. */
 enum mem_backing {
@@ -27,8 +28,10 @@ struct mem_buf {
  * is grown for it (recorded on disk first, state.h) and shrunk back by
  * mem_buf_free().
  */
-int __mem_buf_alloc(struct mem_buf *buf, enum mem_backing backing, size_t size, char *why, int len);
+int __mem_buf_alloc(struct mem_buf *buf, enum mem_backing backing, size_t size, struct why *why);
+/* Unmap, and shrink a grown pool back (best effort: a pool left grown is undone by the record). */
 void mem_buf_free(struct mem_buf *buf);
+/* Query: "anonymous", "THP", "hugetlb 2M". */
 const char *mem_backing_name(enum mem_backing backing);
 
 #endif

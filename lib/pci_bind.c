@@ -25,7 +25,7 @@
 
 #define PCI_SYSFS "/sys/bus/pci/devices"
 
-int pci_bdf_parse(const char *in, char out[PCI_BDF_LEN])
+int __pci_bdf_parse(const char *in, char out[PCI_BDF_LEN])
 {
 	unsigned int dom = 0, bus, dev, fn;
 	char tail;
@@ -41,25 +41,25 @@ int pci_bdf_parse(const char *in, char out[PCI_BDF_LEN])
 	return 0;
 }
 
-int pci_device_ids(const char *bdf, unsigned int *vendor, unsigned int *device)
+int __pci_device_ids(const char *bdf, unsigned int *vendor, unsigned int *device)
 {
 	char path[PATH_MAX], buf[32];
 	int ret;
 
 	snprintf(path, sizeof(path), PCI_SYSFS "/%s/vendor", bdf);
-	ret = sysfs_read(path, buf, sizeof(buf));
+	ret = __sysfs_read(path, buf, sizeof(buf));
 	if (ret)
 		return ret == -ENOENT ? -ENODEV : ret;
 	*vendor = strtoul(buf, NULL, 16);
 	snprintf(path, sizeof(path), PCI_SYSFS "/%s/device", bdf);
-	ret = sysfs_read(path, buf, sizeof(buf));
+	ret = __sysfs_read(path, buf, sizeof(buf));
 	if (ret)
 		return ret;
 	*device = strtoul(buf, NULL, 16);
 	return 0;
 }
 
-int pci_iommu_group(const char *bdf)
+int __pci_iommu_group(const char *bdf)
 {
 	char path[PATH_MAX], target[PATH_MAX];
 	ssize_t n;
@@ -72,7 +72,7 @@ int pci_iommu_group(const char *bdf)
 	return atoi(strrchr(target, '/') + 1);
 }
 
-int pci_driver_get(const char *bdf, char *buf, int len)
+int __pci_driver_get(const char *bdf, char *buf, int len)
 {
 	char path[PATH_MAX], target[PATH_MAX];
 	ssize_t n;
@@ -172,7 +172,7 @@ static int pci_write_attr(const char *bdf, const char *attr, const char *val)
 	char path[PATH_MAX];
 
 	snprintf(path, sizeof(path), PCI_SYSFS "/%s/%s", bdf, attr);
-	return sysfs_write(path, val);
+	return __sysfs_write(path, val);
 }
 
 /* Unbind from the current driver (if any) and wait for the unbind event. */
@@ -182,7 +182,7 @@ static int pci_unbind(struct mnl_socket *nl, const char *bdf, int timeout_ms)
 	char drv[64];
 	int ret;
 
-	ret = pci_driver_get(bdf, drv, sizeof(drv));
+	ret = __pci_driver_get(bdf, drv, sizeof(drv));
 	if (ret || !drv[0])
 		return ret;
 	ret = pci_write_attr(bdf, "driver/unbind", bdf);
@@ -191,7 +191,7 @@ static int pci_unbind(struct mnl_socket *nl, const char *bdf, int timeout_ms)
 	ret = uevent_wait(nl, &m, timeout_ms);
 	if (ret == -ENOBUFS || ret == -ETIMEDOUT) {
 		/* Fall back on sysfs, the source of truth. */
-		ret = pci_driver_get(bdf, drv, sizeof(drv));
+		ret = __pci_driver_get(bdf, drv, sizeof(drv));
 		if (!ret && drv[0])
 			ret = -ETIMEDOUT;
 	}
@@ -210,14 +210,14 @@ static int pci_probe_with(struct mnl_socket *nl, const char *bdf, const char *ov
 	ret = pci_write_attr(bdf, "driver_override", override[0] ? override : "\n");
 	if (ret)
 		return ret;
-	ret = sysfs_write("/sys/bus/pci/drivers_probe", bdf);
+	ret = __sysfs_write("/sys/bus/pci/drivers_probe", bdf);
 	if (ret && ret != -ENODEV)	/* -ENODEV: no driver wanted it */
 		return ret;
 	if (!want_driver)
 		return 0;
 	ret = uevent_wait(nl, &m, timeout_ms);
 	if (ret == -ENOBUFS || ret == -ETIMEDOUT) {
-		ret = pci_driver_get(bdf, drv, sizeof(drv));
+		ret = __pci_driver_get(bdf, drv, sizeof(drv));
 		if (!ret && strcmp(drv, want_driver))
 			ret = -ETIMEDOUT;
 	}
@@ -232,7 +232,7 @@ int __pci_driver_bind(const char *bdf, const char *driver, struct pci_binding *s
 
 	memset(save, 0, sizeof(*save));
 	snprintf(save->bdf, sizeof(save->bdf), "%s", bdf);
-	ret = pci_driver_get(bdf, cur, sizeof(cur));
+	ret = __pci_driver_get(bdf, cur, sizeof(cur));
 	if (ret)
 		return ret;
 	if (!strcmp(cur, driver))
@@ -244,7 +244,7 @@ int __pci_driver_bind(const char *bdf, const char *driver, struct pci_binding *s
 
 	snprintf(save->orig_driver, sizeof(save->orig_driver), "%s", cur);
 	snprintf(path, sizeof(path), PCI_SYSFS "/%s/driver_override", bdf);
-	ret = sysfs_read(path, save->orig_override, sizeof(save->orig_override));
+	ret = __sysfs_read(path, save->orig_override, sizeof(save->orig_override));
 	if (ret)
 		return ret;
 	if (!strcmp(save->orig_override, "(null)"))
@@ -255,7 +255,7 @@ int __pci_driver_bind(const char *bdf, const char *driver, struct pci_binding *s
 	if (!nl)
 		return -errno;
 	/* On disk before the change: a test killed from here on leaves a record to undo. */
-	ret = state_record(&save->state, "rebind %s %s %s", bdf, cur[0] ? cur : "-",
+	ret = __state_record(&save->state, "rebind %s %s %s", bdf, cur[0] ? cur : "-",
 			   save->orig_override[0] ? save->orig_override : "-");
 	if (ret) {
 		mnl_socket_close(nl);
@@ -397,7 +397,7 @@ pid_t pci_vfio_holder(const char *bdf)
 	int nr = 0, g;
 	DIR *dir;
 
-	g = pci_iommu_group(bdf);
+	g = __pci_iommu_group(bdf);
 	if (g >= 0) {
 		snprintf(group, sizeof(group), "/dev/vfio/%d", g);
 		targets[nr++] = group;
@@ -429,7 +429,7 @@ pid_t pci_vfio_holder(const char *bdf)
  * The undo of a "rebind" line (written by __pci_driver_bind()). Reads the
  * override too: a device whose state is already the recorded one needs nothing.
  */
-int pci_undo_rebind(const char *line, char *why, size_t len)
+int __pci_undo_rebind(const char *line, struct why *why)
 {
 	struct pci_binding b = { .changed = true };
 	char path[PATH_MAX], cur[64], cur_ovr[64], bdf[PCI_BDF_LEN], drv[64], ovr[64];
@@ -437,18 +437,18 @@ int pci_undo_rebind(const char *line, char *why, size_t len)
 	pid_t holder;
 	int ret;
 
-	why[0] = '\0';
+	why_clear(why);
 	if (sscanf(line, "rebind %15s %63s %63s", bdf, drv, ovr) != 3) {
-		snprintf(why, len, "not a rebind record: '%s'", line);
+		why_set(why, "not a rebind record: '%s'", line);
 		return -EINVAL;
 	}
-	if (pci_device_ids(bdf, &vendor, &device) == -ENODEV)
+	if (__pci_device_ids(bdf, &vendor, &device) == -ENODEV)
 		return 0;	/* the device went away, and its binding with it */
 	snprintf(b.bdf, sizeof(b.bdf), "%s", bdf);
 	snprintf(b.orig_driver, sizeof(b.orig_driver), "%s", strcmp(drv, "-") ? drv : "");
 	snprintf(b.orig_override, sizeof(b.orig_override), "%s", strcmp(ovr, "-") ? ovr : "");
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", bdf);
-	if (!pci_driver_get(bdf, cur, sizeof(cur)) && !sysfs_read(path, cur_ovr, sizeof(cur_ovr))) {
+	if (!__pci_driver_get(bdf, cur, sizeof(cur)) && !__sysfs_read(path, cur_ovr, sizeof(cur_ovr))) {
 		if (!strcmp(cur_ovr, "(null)"))
 			cur_ovr[0] = '\0';
 		if (!strcmp(cur, b.orig_driver) && !strcmp(cur_ovr, b.orig_override))
@@ -457,12 +457,12 @@ int pci_undo_rebind(const char *line, char *why, size_t len)
 	/* Unbinding a device vfio-pci still serves blocks until it is released. */
 	holder = pci_vfio_holder(bdf);
 	if (holder > 0) {
-		snprintf(why, len, "%s is in use by pid %d", bdf, holder);
+		why_set(why, "%s is in use by pid %d", bdf, holder);
 		return -EBUSY;
 	}
 	ret = __pci_driver_restore(&b, 10000);
 	if (ret)
-		snprintf(why, len, "giving %s back to %s: %s", bdf, b.orig_driver[0] ? b.orig_driver : "no driver",
-			 strerror(-ret));
+		why_set(why, "giving %s back to %s: %s", bdf, b.orig_driver[0] ? b.orig_driver : "no driver",
+			strerror(-ret));
 	return ret;
 }

@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include "state.h"
+#include "why.h"
 
 #define PCI_BDF_LEN 16
 
@@ -19,20 +20,21 @@ struct pci_binding {
 };
 
 /* Normalise "bb:dd.f" or "dddd:bb:dd.f" into out; -EINVAL if malformed. */
-int pci_bdf_parse(const char *in, char out[PCI_BDF_LEN]);
+int __pci_bdf_parse(const char *in, char out[PCI_BDF_LEN]);
 
 /* Fill vendor and device ids from sysfs; -errno (-ENODEV: no such device). */
-int pci_device_ids(const char *bdf, unsigned int *vendor, unsigned int *device);
+int __pci_device_ids(const char *bdf, unsigned int *vendor, unsigned int *device);
 
-/* IOMMU group number, -ENOENT when the device has none (no IOMMU). */
-int pci_iommu_group(const char *bdf);
+/* IOMMU group number, or -errno: -ENOENT when the device has none (no IOMMU). */
+int __pci_iommu_group(const char *bdf);
 
 /* Current driver name into buf ("" when unbound); -errno. */
-int pci_driver_get(const char *bdf, char *buf, int len);
+int __pci_driver_get(const char *bdf, char *buf, int len);
 
 /*
- * A process holding bdf through vfio (its group or its cdev open), 0 when
- * none: unbinding a device vfio-pci still serves blocks until it is released.
+ * Query: a process holding bdf through vfio (its group or its cdev open), 0
+ * when none: unbinding a device vfio-pci still serves blocks until it is
+ * released.
  */
 pid_t pci_vfio_holder(const char *bdf);
 
@@ -51,8 +53,8 @@ int __pci_driver_restore(struct pci_binding *save, int timeout_ms);
 /*
  * Undo a "rebind BDF DRIVER OVERRIDE" record a dead process left (state.h);
  * -EBUSY while a process still holds the device through vfio; -errno with
- * why filled in.
+ * why filled in (cleared first).
  */
-int pci_undo_rebind(const char *line, char *why, size_t len);
+int __pci_undo_rebind(const char *line, struct why *why);
 
 #endif

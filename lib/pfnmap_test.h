@@ -19,15 +19,16 @@
  * the kernel log cannot tell a crash from a pass, so that is a failure.
  */
 #define KMSG_OPEN(k) do {							\
-	int __ret = kmsg_open(k);						\
+	int __ret = __kmsg_open(k);						\
 	ASSERT_EQ(0, __ret) TH_LOG("opening /dev/kmsg: %s", strerror(-__ret));	\
 } while (0)
 
 /*
  * The end of a fixture's setup, after __foo() calls that return -errno and
- * fill why: 0 goes on; otherwise cleanup runs (the harness runs no teardown
- * after a failed setup), then -EOPNOTSUPP, a missing precondition that why
- * names, SKIPs, and any other error fails with why and the errno seen.
+ * fill a struct why (why.h), whose text (why.msg) is passed here: 0 goes
+ * on; otherwise cleanup runs (the harness runs no teardown after a failed
+ * setup), then -EOPNOTSUPP, a missing precondition that why names, SKIPs,
+ * and any other error fails with why and the errno seen.
  */
 #define SETUP_SKIP_OR_ASSERT(ret, why, cleanup) do {				\
 	if (ret) {								\

@@ -26,12 +26,12 @@
 #include "util.h"
 
 /* Unload a module the runner loaded; one already gone needs nothing. */
-static int undo_rmmod(const char *line, char *why, size_t len)
+static int undo_rmmod(const char *line, struct why *why)
 {
 	char name[64], path[128];
 
 	if (sscanf(line, "rmmod %63s", name) != 1) {
-		snprintf(why, len, "not an rmmod record: '%s'", line);
+		why_set(why, "not an rmmod record: '%s'", line);
 		return -EINVAL;
 	}
 	snprintf(path, sizeof(path), "/sys/module/%s", name);
@@ -41,22 +41,22 @@ static int undo_rmmod(const char *line, char *why, size_t len)
 	if (syscall(SYS_delete_module, name, O_NONBLOCK)) {
 		int ret = -errno;
 
-		snprintf(why, len, "rmmod %s: %s", name, strerror(-ret));
+		why_set(why, "rmmod %s: %s", name, strerror(-ret));
 		return ret;
 	}
 	return 0;
 }
 
-int recover_undo_line(const char *line, char *why, size_t len)
+int __recover_undo_line(const char *line, struct why *why)
 {
-	why[0] = '\0';
+	why_clear(why);
 	if (!strncmp(line, "rebind ", 7))
-		return pci_undo_rebind(line, why, len);
+		return __pci_undo_rebind(line, why);
 	if (!strncmp(line, "write ", 6))
-		return state_undo_write_line(line, why, len);
+		return __state_undo_write_line(line, why);
 	if (!strncmp(line, "rmmod ", 6))
-		return undo_rmmod(line, why, len);
-	snprintf(why, len, "unknown record '%s'", line);
+		return undo_rmmod(line, why);
+	why_set(why, "unknown record '%s'", line);
 	return -EINVAL;
 }
 
@@ -80,7 +80,8 @@ static void say(const struct recover_opts *o, const char *fmt, ...)
 int recover_file(const char *path, const char *who, const struct recover_opts *o)
 {
 	char boot[64], want_boot[64];
-	char (*lines)[STATE_LINE], (*why)[256];
+	char (*lines)[STATE_LINE];
+	struct why *why;
 	int n = 0, i, kept, pass_kept;
 	bool *done, progress;
 	FILE *f;
@@ -116,7 +117,7 @@ int recover_file(const char *path, const char *who, const struct recover_opts *o
 		for (i = n - 1; i > 0; i--) {
 			if (done[i])
 				continue;
-			if (recover_undo_line(lines[i], why[i], sizeof(why[i]))) {
+			if (__recover_undo_line(lines[i], &why[i])) {
 				pass_kept++;
 				continue;
 			}
@@ -129,7 +130,7 @@ int recover_file(const char *path, const char *who, const struct recover_opts *o
 		if (done[i])
 			continue;
 		kept++;
-		say(o, "could not undo '%s' (left by %s): %s", lines[i], who, why[i]);
+		say(o, "could not undo '%s' (left by %s): %s", lines[i], who, why[i].msg);
 	}
 	if (!kept) {
 		unlink(path);

@@ -14,20 +14,23 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "why.h"
+
 struct recover_opts {
 	FILE *out;		/* where it says what it undid and what it could not */
 	const char *prefix;	/* before each line it says */
 	bool report_live;	/* also name the records of owners still running */
 };
 
-/* Undo one line of a record; -errno with why filled in. */
-int recover_undo_line(const char *line, char *why, size_t len);
+/* Undo one line of a record; -errno with why filled in (cleared first). */
+int __recover_undo_line(const char *line, struct why *why);
 
 /*
  * Undo the record file at path, newest change first, passes repeated while
  * they make progress; the lines that could not be undone stay, each said
  * with its reason. A record of another boot is dropped. who names the owner
- * in what it says ("pid 703", "this run"). Returns how many changes stay.
+ * in what it says ("pid 703", "this run"). Query-like: returns how many
+ * changes stay (a count, never -errno: what it could not undo it says).
  */
 int recover_file(const char *path, const char *who, const struct recover_opts *o);
 
@@ -38,7 +41,7 @@ int recover_file(const char *path, const char *who, const struct recover_opts *o
  */
 int recover_leftovers(pid_t self, const struct recover_opts *o);
 
-/* recover_leftovers() for a program: on stderr, "pfnmap: " first. */
+/* recover_leftovers() for a program: on stderr, "pfnmap: " first; the count. */
 int state_recover(void);
 
 /*

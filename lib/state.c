@@ -44,7 +44,7 @@ unsigned long long state_proc_starttime(pid_t pid)
 	int i;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (sysfs_read(path, buf, sizeof(buf)))
+	if (__sysfs_read(path, buf, sizeof(buf)))
 		return 0;
 	/* comm may hold spaces and parentheses: the fields resume after the last ')'. */
 	p = strrchr(buf, ')');
@@ -59,7 +59,7 @@ unsigned long long state_proc_starttime(pid_t pid)
 
 void state_boot_id(char *buf, size_t len)
 {
-	if (sysfs_read("/proc/sys/kernel/random/boot_id", buf, len))
+	if (__sysfs_read("/proc/sys/kernel/random/boot_id", buf, len))
 		snprintf(buf, len, "unknown");
 }
 
@@ -122,7 +122,7 @@ static void state_own(void)
 	snprintf(st.path, sizeof(st.path), "%s/%d-%llu", state_dir(), pid, state_proc_starttime(pid));
 }
 
-int state_record(struct state_entry *e, const char *fmt, ...)
+int __state_record(struct state_entry *e, const char *fmt, ...)
 {
 	char line[STATE_LINE];
 	va_list ap;
@@ -152,7 +152,7 @@ int state_record(struct state_entry *e, const char *fmt, ...)
 	return ret;
 }
 
-int state_append(pid_t owner, const char *line)
+int __state_append(pid_t owner, const char *line)
 {
 	char path[PATH_MAX], tmp[PATH_MAX + 8], boot[64], buf[STATE_LINE];
 	unsigned long long start = state_proc_starttime(owner);
@@ -218,27 +218,27 @@ void state_forget(struct state_entry *e)
 	e->id = 0;
 }
 
-int state_write(struct state_entry *e, const char *path, const char *val)
+int __state_write(struct state_entry *e, const char *path, const char *val)
 {
 	char old[256];
 	int ret;
 
 	e->id = 0;
-	ret = sysfs_read(path, old, sizeof(old));
+	ret = __sysfs_read(path, old, sizeof(old));
 	if (ret)
 		return ret;
-	ret = state_record(e, "write %s %s", path, old);
+	ret = __state_record(e, "write %s %s", path, old);
 	if (ret)
 		return ret;
-	ret = sysfs_write(path, val);
+	ret = __sysfs_write(path, val);
 	if (ret)
 		state_forget(e);
 	return ret;
 }
 
-int state_undo(struct state_entry *e)
+int __state_undo(struct state_entry *e)
 {
-	char line[STATE_LINE] = "", why[256];
+	char line[STATE_LINE] = "";
 	int i, ret;
 
 	if (!e->id)
@@ -253,27 +253,27 @@ int state_undo(struct state_entry *e)
 		e->id = 0;
 		return 0;
 	}
-	ret = state_undo_write_line(line, why, sizeof(why));
+	ret = __state_undo_write_line(line, NULL);
 	if (!ret)
 		state_forget(e);
 	return ret;
 }
 
-int state_undo_write_line(const char *line, char *why, size_t len)
+int __state_undo_write_line(const char *line, struct why *why)
 {
 	char path[PATH_MAX];
 	const char *val;
 	int ret;
 
-	why[0] = '\0';
+	why_clear(why);
 	if (sscanf(line, "write %4095s", path) != 1) {
-		snprintf(why, len, "not a write record: '%s'", line);
+		why_set(why, "not a write record: '%s'", line);
 		return -EINVAL;
 	}
 	val = line + strlen("write ") + strlen(path);
 	val += *val == ' ';
-	ret = sysfs_write(path, val);
+	ret = __sysfs_write(path, val);
 	if (ret)
-		snprintf(why, len, "writing '%s' to %s: %s", val, path, strerror(-ret));
+		why_set(why, "writing '%s' to %s: %s", val, path, strerror(-ret));
 	return ret;
 }

@@ -33,12 +33,14 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "why.h"
+
 /* One recorded change of this process; id 0: nothing recorded. */
 struct state_entry {
 	unsigned int id;
 };
 
-/* The directory holding the records. */
+/* Query: the directory holding the records. */
 const char *state_dir(void);
 
 /*
@@ -46,36 +48,36 @@ const char *state_dir(void);
  * ("rebind ...", "write ..."). -errno when the record cannot be written, in
  * which case the change must not be made.
  */
-int state_record(struct state_entry *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int __state_record(struct state_entry *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
  * Record a change on behalf of another live process, owner (the runner, a
  * shell, records its module loads through vfio/pfnmap_state): line goes at
  * the end of owner's file. -errno (-ESRCH: no such process).
  */
-int state_append(pid_t owner, const char *line);
+int __state_append(pid_t owner, const char *line);
 
-/* The change was undone by its owner: drop its line. */
+/* The change was undone by its owner: drop its line (best effort: a line left is undone again). */
 void state_forget(struct state_entry *e);
 
 /*
- * Read path, record "write PATH OLD", then write val to it. state_undo()
+ * Read path, record "write PATH OLD", then write val to it. __state_undo()
  * puts the old value back. -errno.
  */
-int state_write(struct state_entry *e, const char *path, const char *val);
+int __state_write(struct state_entry *e, const char *path, const char *val);
 
 /* Undo a change this process recorded and drop its line; -errno (line kept). */
-int state_undo(struct state_entry *e);
+int __state_undo(struct state_entry *e);
 
-/* Undo a "write PATH VALUE" line: write VALUE back; -errno with why filled in. */
-int state_undo_write_line(const char *line, char *why, size_t len);
+/* Undo a "write PATH VALUE" line: write VALUE back; -errno with why filled in (cleared first). */
+int __state_undo_write_line(const char *line, struct why *why);
 
 /* For the recovery (recover.h), which reads the files of dead owners. */
 #define STATE_LINE	512	/* the longest line, newline included */
 #define STATE_MAX	64	/* the most changes one process records */
-/* Start time (clock ticks since boot) of pid, 0 when it is gone or a zombie. */
+/* Query: start time (clock ticks since boot) of pid, 0 when it is gone or a zombie. */
 unsigned long long state_proc_starttime(pid_t pid);
-/* This boot's id, the first line of every record; "unknown" if unreadable. */
+/* This boot's id, the first line of every record; "unknown" if unreadable (never fails). */
 void state_boot_id(char *buf, size_t len);
 
 #endif

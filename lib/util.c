@@ -6,7 +6,7 @@
 
 #include "util.h"
 
-int sysfs_read(const char *path, char *buf, size_t len)
+int __sysfs_read(const char *path, char *buf, size_t len)
 {
 	ssize_t n;
 	int fd;
@@ -27,7 +27,7 @@ int sysfs_read(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-int sysfs_write(const char *path, const char *val)
+int __sysfs_write(const char *path, const char *val)
 {
 	ssize_t n;
 	int fd, ret = 0;
@@ -56,10 +56,10 @@ long sysfs_read_long(const char *path)
 {
 	char buf[32];
 
-	return sysfs_read(path, buf, sizeof(buf)) ? -1 : atol(buf);
+	return __sysfs_read(path, buf, sizeof(buf)) ? -1 : atol(buf);
 }
 
-int sysfs_first_entry(const char *dir, char *buf, size_t len)
+int __sysfs_first_entry(const char *dir, char *buf, size_t len)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;

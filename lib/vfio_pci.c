@@ -15,16 +15,16 @@
 #include "util.h"
 
 /* Say which step failed, keep errno as the result. */
-static int vfio_fail(char *why, size_t len, const char *bdf, const char *what)
+static int vfio_fail(struct why *why, const char *bdf, const char *what)
 {
 	int err = errno;
 
-	snprintf(why, len, "%s: %s: %s", bdf, what, strerror(err));
+	why_set(why, "%s: %s: %s", bdf, what, strerror(err));
 	return -err;
 }
-#define VFIO_FAIL(why, len, what) vfio_fail(why, len, dev->bdf, what)
+#define VFIO_FAIL(why, what) vfio_fail(why, dev->bdf, what)
 
-static int vfio_group_attach(struct vfio_pci_device *dev, int group, char *why, size_t len)
+static int vfio_group_attach(struct vfio_pci_device *dev, int group, struct why *why)
 {
 	struct vfio_group_status status = { .argsz = sizeof(status) };
 	struct iommu *iommu = dev->iommu;
@@ -34,30 +34,30 @@ static int vfio_group_attach(struct vfio_pci_device *dev, int group, char *why, 
 	dev->group_fd = open(path, O_RDWR | O_CLOEXEC);
 	if (dev->group_fd < 0) {
 		if (errno == ENOENT) {
-			snprintf(why, len, "no %s (kernel built without CONFIG_VFIO_GROUP?)", path);
+			why_set(why, "no %s (kernel built without CONFIG_VFIO_GROUP?)", path);
 			return -EOPNOTSUPP;
 		}
 		return -errno;
 	}
 	if (ioctl(dev->group_fd, VFIO_GROUP_GET_STATUS, &status))
-		return VFIO_FAIL(why, len, "VFIO_GROUP_GET_STATUS");
+		return VFIO_FAIL(why, "VFIO_GROUP_GET_STATUS");
 	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
-		snprintf(why, len, "IOMMU group %d is not viable: another device in it is bound to a host driver",
-			 group);
+		why_set(why, "IOMMU group %d is not viable: another device in it is bound to a host driver",
+			group);
 		return -EOPNOTSUPP;
 	}
 	if (ioctl(dev->group_fd, VFIO_GROUP_SET_CONTAINER, &iommu->container_fd))
-		return VFIO_FAIL(why, len, "VFIO_GROUP_SET_CONTAINER");
+		return VFIO_FAIL(why, "VFIO_GROUP_SET_CONTAINER");
 	if (!iommu->iommu_set) {
 		if (ioctl(iommu->container_fd, VFIO_SET_IOMMU, iommu->mode->iommu_type))
-			return VFIO_FAIL(why, len, "VFIO_SET_IOMMU");
+			return VFIO_FAIL(why, "VFIO_SET_IOMMU");
 		iommu->iommu_set = true;
 	}
 	dev->fd = ioctl(dev->group_fd, VFIO_GROUP_GET_DEVICE_FD, dev->bdf);
-	return dev->fd < 0 ? VFIO_FAIL(why, len, "VFIO_GROUP_GET_DEVICE_FD") : 0;
+	return dev->fd < 0 ? VFIO_FAIL(why, "VFIO_GROUP_GET_DEVICE_FD") : 0;
 }
 
-static int vfio_cdev_attach(struct vfio_pci_device *dev, char *why, size_t len)
+static int vfio_cdev_attach(struct vfio_pci_device *dev, struct why *why)
 {
 	struct vfio_device_bind_iommufd bind = {
 		.argsz = sizeof(bind),
@@ -74,8 +74,8 @@ static int vfio_cdev_attach(struct vfio_pci_device *dev, char *why, size_t len)
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vfio-dev", dev->bdf);
 	dir = opendir(path);
 	if (!dir) {
-		snprintf(why, len, "%s has no vfio device cdev (kernel built without CONFIG_VFIO_DEVICE_CDEV)",
-			 dev->bdf);
+		why_set(why, "%s has no vfio device cdev (kernel built without CONFIG_VFIO_DEVICE_CDEV)",
+			dev->bdf);
 		return -EOPNOTSUPP;
 	}
 	path[0] = '\0';
@@ -87,16 +87,16 @@ static int vfio_cdev_attach(struct vfio_pci_device *dev, char *why, size_t len)
 		return -ENOENT;
 	dev->fd = open(path, O_RDWR | O_CLOEXEC);
 	if (dev->fd < 0)
-		return VFIO_FAIL(why, len, path);
+		return VFIO_FAIL(why, path);
 	if (ioctl(dev->fd, VFIO_DEVICE_BIND_IOMMUFD, &bind))
-		return VFIO_FAIL(why, len, "VFIO_DEVICE_BIND_IOMMUFD");
+		return VFIO_FAIL(why, "VFIO_DEVICE_BIND_IOMMUFD");
 	if (ioctl(dev->fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &attach))
-		return VFIO_FAIL(why, len, "VFIO_DEVICE_ATTACH_IOMMUFD_PT");
+		return VFIO_FAIL(why, "VFIO_DEVICE_ATTACH_IOMMUFD_PT");
 	return 0;
 }
 
 int __vfio_pci_device_open(struct vfio_pci_device *dev, const char *bdf, struct iommu *iommu,
-			   char *why, size_t len)
+			   struct why *why)
 {
 	int group, ret, i;
 
@@ -105,25 +105,25 @@ int __vfio_pci_device_open(struct vfio_pci_device *dev, const char *bdf, struct 
 	dev->iommu = iommu;
 	snprintf(dev->bdf, sizeof(dev->bdf), "%s", bdf);
 
-	group = pci_iommu_group(bdf);
+	group = __pci_iommu_group(bdf);
 	if (group < 0) {
-		snprintf(why, len, "%s has no IOMMU group (IOMMU disabled, or intel_iommu=on missing)", bdf);
+		why_set(why, "%s has no IOMMU group (IOMMU disabled, or intel_iommu=on missing)", bdf);
 		return -EOPNOTSUPP;
 	}
 	ret = __pci_driver_bind(bdf, "vfio-pci", &dev->binding, 10000);
 	if (ret == -ENOENT) {
-		snprintf(why, len, "vfio-pci is not loaded (modprobe vfio-pci)");
+		why_set(why, "vfio-pci is not loaded (modprobe vfio-pci)");
 		ret = -EOPNOTSUPP;
 		goto fail;
 	}
 	if (ret) {
-		snprintf(why, len, "binding %s to vfio-pci: %s", bdf, strerror(-ret));
+		why_set(why, "binding %s to vfio-pci: %s", bdf, strerror(-ret));
 		goto fail;
 	}
 	if (iommu->container_fd >= 0)
-		ret = vfio_group_attach(dev, group, why, len);
+		ret = vfio_group_attach(dev, group, why);
 	else
-		ret = vfio_cdev_attach(dev, why, len);
+		ret = vfio_cdev_attach(dev, why);
 	if (ret)
 		goto fail;
 
@@ -135,7 +135,7 @@ int __vfio_pci_device_open(struct vfio_pci_device *dev, const char *bdf, struct 
 		/* Only VGA devices have the VGA region: EINVAL for the rest. */
 		if (ioctl(dev->fd, VFIO_DEVICE_GET_REGION_INFO, &dev->regions[i]) &&
 		    !(i == VFIO_PCI_VGA_REGION_INDEX && errno == EINVAL)) {
-			ret = VFIO_FAIL(why, len, "VFIO_DEVICE_GET_REGION_INFO");
+			ret = VFIO_FAIL(why, "VFIO_DEVICE_GET_REGION_INFO");
 			goto fail;
 		}
 	}
@@ -146,16 +146,16 @@ fail:
 }
 
 int __vfio_pci_device_open_any(struct vfio_pci_device *dev, const char *bdf, struct iommu *iommu,
-			       char *why, size_t len)
+			       struct why *why)
 {
 	static const char *const modes[] = { IOMMU_MODE_VFIO_TYPE1V2, IOMMU_MODE_IOMMUFD };
 	int ret = -EOPNOTSUPP;
 	size_t i;
 
 	for (i = 0; i < ARRAY_LEN(modes) && ret == -EOPNOTSUPP; i++) {
-		ret = __iommu_init(iommu, modes[i], why, len);
+		ret = __iommu_init(iommu, modes[i], why);
 		if (!ret)
-			ret = __vfio_pci_device_open(dev, bdf, iommu, why, len);
+			ret = __vfio_pci_device_open(dev, bdf, iommu, why);
 		if (ret)
 			iommu_cleanup(iommu);
 	}
@@ -164,8 +164,6 @@ int __vfio_pci_device_open_any(struct vfio_pci_device *dev, const char *bdf, str
 
 int __vfio_pci_device_reopen(struct vfio_pci_device *dev)
 {
-	char why[256];
-
 	if (dev->fd >= 0)
 		close(dev->fd);
 	dev->fd = -1;
@@ -173,7 +171,7 @@ int __vfio_pci_device_reopen(struct vfio_pci_device *dev)
 		dev->fd = ioctl(dev->group_fd, VFIO_GROUP_GET_DEVICE_FD, dev->bdf);
 		return dev->fd < 0 ? -errno : 0;
 	}
-	return vfio_cdev_attach(dev, why, sizeof(why));
+	return vfio_cdev_attach(dev, NULL);
 }
 
 void vfio_pci_device_close(struct vfio_pci_device *dev)
@@ -205,26 +203,42 @@ int __vfio_pci_config_write(struct vfio_pci_device *dev, unsigned int off, const
 uint16_t vfio_pci_config_readw(struct vfio_pci_device *dev, unsigned int off)
 {
 	uint16_t val;
+	int ret = __vfio_pci_config_read(dev, off, &val, sizeof(val));
 
-	PFNMAP_ASSERT_OK(__vfio_pci_config_read(dev, off, &val, sizeof(val)));
+	PFNMAP_ASSERT(!ret, "%s: config read of 2 bytes at 0x%x: %s", dev->bdf, off, strerror(-ret));
 	return val;
 }
 
 void vfio_pci_config_writew(struct vfio_pci_device *dev, unsigned int off, uint16_t val)
 {
-	PFNMAP_ASSERT_OK(__vfio_pci_config_write(dev, off, &val, sizeof(val)));
+	int ret = __vfio_pci_config_write(dev, off, &val, sizeof(val));
+
+	PFNMAP_ASSERT(!ret, "%s: config write of 0x%04x at 0x%x: %s", dev->bdf, val, off,
+		      strerror(-ret));
+}
+
+int __vfio_pci_command_set(struct vfio_pci_device *dev, uint16_t set, uint16_t clear)
+{
+	uint16_t cmd;
+	int ret = __vfio_pci_config_read(dev, PCI_COMMAND, &cmd, sizeof(cmd));
+
+	if (ret)
+		return ret;
+	cmd = (cmd & ~clear) | set;
+	return __vfio_pci_config_write(dev, PCI_COMMAND, &cmd, sizeof(cmd));
 }
 
 void vfio_pci_command_set(struct vfio_pci_device *dev, uint16_t set, uint16_t clear)
 {
-	uint16_t cmd = vfio_pci_config_readw(dev, PCI_COMMAND);
+	int ret = __vfio_pci_command_set(dev, set, clear);
 
-	vfio_pci_config_writew(dev, PCI_COMMAND, (cmd & ~clear) | set);
+	PFNMAP_ASSERT(!ret, "%s: PCI_COMMAND |= 0x%04x, &= ~0x%04x: %s", dev->bdf, set, clear,
+		      strerror(-ret));
 }
 
 int vfio_pci_largest_bar(struct vfio_pci_device *dev)
 {
-	int i, best = -ENOENT;
+	int i, best = -1;
 
 	for (i = VFIO_PCI_BAR0_REGION_INDEX; i <= VFIO_PCI_BAR5_REGION_INDEX; i++) {
 		if (!(dev->regions[i].flags & VFIO_REGION_INFO_FLAG_MMAP))

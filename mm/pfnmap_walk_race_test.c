@@ -83,7 +83,7 @@ FIXTURE_VARIANT_ADD(walk_race, pte_4k) {
 
 FIXTURE_SETUP(walk_race)
 {
-	char why[256] = "";
+	struct why why = { "" };
 	int ret;
 
 	KMSG_OPEN(&self->kmsg);
@@ -94,11 +94,11 @@ FIXTURE_SETUP(walk_race)
 	ASSERT_EQ(0, pipe(self->report));
 
 	/* Last: the harness runs no teardown after a failed setup. */
-	ret = devsel_bar_open(&self->dev, &self->iommu, variant->size + variant->skew, &self->bar,
-			      why, sizeof(why));
+	ret = __devsel_bar_open(&self->dev, &self->iommu, variant->size + variant->skew, &self->bar,
+				&why);
 	if (ret == -EOPNOTSUPP)
-		SKIP(return, "%s", why);
-	ASSERT_EQ(0, ret) TH_LOG("%s", why);
+		SKIP(return, "%s", why.msg);
+	ASSERT_EQ(0, ret) TH_LOG("%s", why.msg);
 	self->dev_open = true;
 }
 

@@ -53,7 +53,7 @@ int main(int argc, char **argv)
 	if (argc < 3 || !(pid = parse_pid(argv[2])))
 		return usage();
 	if (!strcmp(argv[1], "record") && argc == 4) {
-		ret = state_append(pid, argv[3]);
+		ret = __state_append(pid, argv[3]);
 		if (ret)
 			fprintf(stderr, "pfnmap_state: cannot record '%s' for pid %d in %s: %s\n",
 				argv[3], pid, state_dir(), strerror(-ret));

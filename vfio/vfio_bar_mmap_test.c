@@ -78,7 +78,7 @@ static int bar_mmap_is_dmabuf(struct vfio_pci_device *dev, char *name, size_t le
 
 	if (p == MAP_FAILED)
 		return -errno;
-	ret = mapping_name(p, name, len);
+	ret = __mapping_name(p, name, len);
 	munmap(p, SZ_4K);
 	return ret ? ret : !strncmp(name, "/dmabuf:", 8);
 }
@@ -96,7 +96,7 @@ static int edu_export(struct edu_map *m)
  * Can the kernel mmap an exported buffer? 0; -EOPNOTSUPP with why when it
  * evidently cannot; another -errno (why filled) when it should and fails.
  */
-static int dmabuf_mmap_probe(struct vfio_pci_device *dev, int buf_fd, char *why, size_t len)
+static int dmabuf_mmap_probe(struct vfio_pci_device *dev, int buf_fd, struct why *why)
 {
 	char name[256] = "";
 	void *p;
@@ -110,12 +110,12 @@ static int dmabuf_mmap_probe(struct vfio_pci_device *dev, int buf_fd, char *why,
 	err = errno;
 	series = bar_mmap_is_dmabuf(dev, name, sizeof(name));
 	if (err == EINVAL && series == 0) {
-		snprintf(why, len, "this kernel cannot mmap VFIO DMA-BUFs (mmap: EINVAL; its BAR mmaps are not DMA-BUFs: \"%s\"; series \"vfio/pci: Add mmap() for DMABUFs\")",
-			 name);
+		why_set(why, "this kernel cannot mmap VFIO DMA-BUFs (mmap: EINVAL; its BAR mmaps are not DMA-BUFs: \"%s\"; series \"vfio/pci: Add mmap() for DMABUFs\")",
+			name);
 		return -EOPNOTSUPP;
 	}
-	snprintf(why, len, "MAP_SHARED mmap of an exported DMA-BUF: %s, on a kernel whose BAR mmaps %s (\"%s\")",
-		 strerror(err), series > 0 ? "are DMA-BUFs" : "could not be looked at", name);
+	why_set(why, "MAP_SHARED mmap of an exported DMA-BUF: %s, on a kernel whose BAR mmaps %s (\"%s\")",
+		strerror(err), series > 0 ? "are DMA-BUFs" : "could not be looked at", name);
 	return -err;
 }
 
@@ -124,7 +124,7 @@ static int dmabuf_mmap_probe(struct vfio_pci_device *dev, int buf_fd, char *why,
  * it. 0, -EOPNOTSUPP with why (SKIP), or -errno with why. Not any DMA
  * device: the tests know edu's registers (the ID, the liveness check).
  */
-static int edu_map_open(struct edu_map *m, enum map_via via, char *why, size_t len)
+static int edu_map_open(struct edu_map *m, enum map_via via, struct why *why)
 {
 	unsigned int vendor = 0, device = 0;
 	const char *bdf;
@@ -132,34 +132,34 @@ static int edu_map_open(struct edu_map *m, enum map_via via, char *why, size_t l
 
 	m->buf_fd = -1;
 	m->iommu.container_fd = m->iommu.iommufd = -1;
-	bdf = devsel_dma(why, len);
+	bdf = devsel_dma(why);
 	if (!bdf)
 		return -EOPNOTSUPP;
-	if (pci_device_ids(bdf, &vendor, &device) || edu_ops.probe(vendor, device)) {
-		snprintf(why, len, "%s is %04x:%04x, not an edu device (1234:11e8)", bdf, vendor, device);
+	if (__pci_device_ids(bdf, &vendor, &device) || edu_ops.probe(vendor, device)) {
+		why_set(why, "%s is %04x:%04x, not an edu device (1234:11e8)", bdf, vendor, device);
 		return -EOPNOTSUPP;
 	}
-	ret = __vfio_pci_device_open_any(&m->dev, bdf, &m->iommu, why, len);
+	ret = __vfio_pci_device_open_any(&m->dev, bdf, &m->iommu, why);
 	if (ret)
 		return ret;
 	m->open = true;
 	if (m->dev.regions[0].size < BUF_LEN) {
-		snprintf(why, len, "%s: BAR0 is smaller than %lu KiB", bdf, BUF_LEN / 1024);
+		why_set(why, "%s: BAR0 is smaller than %lu KiB", bdf, BUF_LEN / 1024);
 		return -EOPNOTSUPP;
 	}
 	vfio_pci_command_set(&m->dev, PCI_COMMAND_MEMORY, 0);
 	if (via == VIA_DEVICE_FD)
 		return 0;
-	ret = vfio_pci_dmabuf_probe(&m->dev, why, len);
+	ret = __vfio_pci_dmabuf_probe(&m->dev, why);
 	if (ret)
 		return ret;
 	m->buf_fd = edu_export(m);
 	if (m->buf_fd < 0) {
 		ret = m->buf_fd;
-		snprintf(why, len, "export of BAR0 [0, %lu KiB): %s", BUF_LEN / 1024, strerror(-ret));
+		why_set(why, "export of BAR0 [0, %lu KiB): %s", BUF_LEN / 1024, strerror(-ret));
 		return ret;
 	}
-	return dmabuf_mmap_probe(&m->dev, m->buf_fd, why, len);
+	return dmabuf_mmap_probe(&m->dev, m->buf_fd, why);
 }
 
 static void edu_unmap(struct edu_map *m)
@@ -231,12 +231,12 @@ FIXTURE_VARIANT_ADD(bar_mmap, dmabuf) {
 
 FIXTURE_SETUP(bar_mmap)
 {
-	char why[384] = "";
+	struct why why = { "" };
 	int ret;
 
 	KMSG_OPEN(&self->kmsg);
-	ret = edu_map_open(&self->m, variant->via, why, sizeof(why));
-	SETUP_SKIP_OR_ASSERT(ret, why, edu_map_close(&self->m));
+	ret = edu_map_open(&self->m, variant->via, &why);
+	SETUP_SKIP_OR_ASSERT(ret, why.msg, edu_map_close(&self->m));
 }
 
 FIXTURE_TEARDOWN(bar_mmap)
@@ -361,7 +361,7 @@ TEST_F(bar_mmap, maps_name)
 		ASSERT_EQ(0, __dmabuf_set_name(self->m.buf_fd, "pfnmap-bar0"))
 			TH_LOG("DMA_BUF_SET_NAME: %s", strerror(errno));
 	regs = via_map(&self->m, variant->via);
-	ASSERT_EQ(0, mapping_name((const void *)regs, name, sizeof(name)));
+	ASSERT_EQ(0, __mapping_name((const void *)regs, name, sizeof(name)));
 	if (variant->via == VIA_DMABUF) {
 		ASSERT_STREQ("/dmabuf:pfnmap-bar0", name);
 		return;
@@ -372,7 +372,7 @@ TEST_F(bar_mmap, maps_name)
 		return;
 	}
 	snprintf(dir, sizeof(dir), "/sys/bus/pci/devices/%s/vfio-dev", self->m.dev.bdf);
-	ASSERT_EQ(0, sysfs_first_entry(dir, cdev, sizeof(cdev))) TH_LOG("no %s", dir);
+	ASSERT_EQ(0, __sysfs_first_entry(dir, cdev, sizeof(cdev))) TH_LOG("no %s", dir);
 	snprintf(want, sizeof(want), "/dmabuf:%s:%s/0", cdev, self->m.dev.bdf);
 	ASSERT_STREQ(want, name);
 }
@@ -389,30 +389,30 @@ FIXTURE(dmabuf) {
 	int bar;
 	uint8_t *ref;
 	size_t ref_len;
-	char bar_why[256];		/* why there is none */
+	struct why bar_why;		/* why there is none */
 };
 
 FIXTURE_SETUP(dmabuf)
 {
-	char why[384] = "";
+	struct why why = { "" };
 	const char *bdf;
 	int ret;
 
 	KMSG_OPEN(&self->kmsg);
 	self->bar_iommu.container_fd = self->bar_iommu.iommufd = -1;
-	ret = edu_map_open(&self->m, VIA_DMABUF, why, sizeof(why));
-	SETUP_SKIP_OR_ASSERT(ret, why, edu_map_close(&self->m));
+	ret = edu_map_open(&self->m, VIA_DMABUF, &why);
+	SETUP_SKIP_OR_ASSERT(ret, why.msg, edu_map_close(&self->m));
 	/* The second device is for the tests that need RAM behind a BAR, or another device. */
-	bdf = devsel_bar(self->bar_why, sizeof(self->bar_why));
+	bdf = devsel_bar(&self->bar_why);
 	if (!bdf)
 		return;
-	ret = devsel_bar_open(&self->bar_dev, &self->bar_iommu, 4 * SZ_2M, &self->bar, self->bar_why,
-			      sizeof(self->bar_why));
+	ret = __devsel_bar_open(&self->bar_dev, &self->bar_iommu, 4 * SZ_2M, &self->bar,
+				&self->bar_why);
 	if (ret == -EOPNOTSUPP)
 		return;
 	if (ret)
 		edu_map_close(&self->m);
-	ASSERT_EQ(0, ret) TH_LOG("%s", self->bar_why);
+	ASSERT_EQ(0, ret) TH_LOG("%s", self->bar_why.msg);
 	self->bar_open = true;
 	vfio_pci_command_set(&self->bar_dev, PCI_COMMAND_MEMORY, 0);
 	self->ref_len = 4 * SZ_2M;
@@ -442,7 +442,7 @@ FIXTURE_TEARDOWN(dmabuf)
 
 #define NEED_BAR_DEVICE() do {							\
 	if (!self->bar_open)							\
-		SKIP(return, "no second device with RAM behind a BAR: %s", self->bar_why); \
+		SKIP(return, "no second device with RAM behind a BAR: %s", self->bar_why.msg); \
 } while (0)
 
 /* A distinct byte for every offset of the reference mapping. */
@@ -551,16 +551,15 @@ TEST_F(dmabuf, munmap_middle_keeps_halves)
 
 /* Revocation needs VFIO_DEVICE_FEATURE_DMA_BUF_REVOKE; SKIP on evidence it is missing. */
 #define NEED_REVOKE() do {							\
-	char __why[256];							\
-	if (vfio_pci_dmabuf_revoke_probe(&self->m.dev, __why, sizeof(__why)))	\
-		SKIP(return, "%s", __why);					\
+	struct why __why = { "" };						\
+	if (__vfio_pci_dmabuf_revoke_probe(&self->m.dev, &__why))		\
+		SKIP(return, "%s", __why.msg);					\
 } while (0)
 
 static int buf_revoke(struct vfio_pci_device *dev, int fd)
 {
-	char why[128];
-
-	return __vfio_pci_dmabuf_revoke(dev, fd, why, sizeof(why));
+	/* No reason wanted: NEED_REVOKE() said why it is missing, if it is. */
+	return __vfio_pci_dmabuf_revoke(dev, fd, NULL);
 }
 
 /*
@@ -589,11 +588,11 @@ TEST_F(dmabuf, revoke_sigbus_and_enodev)
 		EXPECT_EQ(ENODEV, errno) TH_LOG("mmap of a revoked buffer: %s, expected ENODEV", strerror(errno));
 	/* An importer's attach: iommufd's, where the kernel has iommufd. */
 	{
-		char why[256];
-		int ret = __dmabuf_import_try(self->m.buf_fd, BUF_LEN, why, sizeof(why));
+		struct why why = { "" };
+		int ret = __dmabuf_import_try(self->m.buf_fd, BUF_LEN, &why);
 
 		if (ret == -EOPNOTSUPP)
-			TH_LOG("no import tried: %s", why);
+			TH_LOG("no import tried: %s", why.msg);
 		else
 			EXPECT_EQ(-ENODEV, ret) TH_LOG("IOMMU_IOAS_MAP_FILE of a revoked buffer: %s, expected ENODEV",
 						       ret ? strerror(-ret) : "mapped");
@@ -617,7 +616,7 @@ TEST_F(dmabuf, revoke_errors)
 	ret = buf_revoke(&self->m.dev, memfd);	/* closed: no such fd */
 	EXPECT_EQ(-EBADF, ret) TH_LOG("REVOKE of a closed fd: %s, expected EBADF", ret ? strerror(-ret) : "success");
 	if (!self->bar_open) {
-		TH_LOG("no buffer of another device tried: %s", self->bar_why);
+		TH_LOG("no buffer of another device tried: %s", self->bar_why.msg);
 		return;
 	}
 	other = __vfio_pci_dmabuf_export(&self->bar_dev, self->bar, 0,
@@ -682,36 +681,37 @@ TEST_F(dmabuf, revoke_leaves_alias)
  */
 TEST_F(dmabuf, memattr_applies_to_later_mmaps)
 {
-	char bits[32], why[256], type[64];
+	char bits[32], type[64];
+	struct why why = { "" };
 	volatile uint32_t *nc, *wc;
 	uint64_t phys;
 	uint32_t got;
 	int ret;
 
-	if (vfio_pci_dmabuf_memattr_probe(&self->m.dev, why, sizeof(why)))
-		SKIP(return, "%s", why);
+	if (__vfio_pci_dmabuf_memattr_probe(&self->m.dev, &why))
+		SKIP(return, "%s", why.msg);
 	nc = via_map(&self->m, VIA_DMABUF);
 	ASSERT_EQ(0, __mmio_read32(nc, &got));
-	ret = pte_cache_bits((const void *)nc, bits, sizeof(bits), why, sizeof(why));
+	ret = __pte_cache_bits((const void *)nc, bits, sizeof(bits), &why);
 	if (ret)
-		SKIP(return, "the page tables cannot be seen: %s", why);
+		SKIP(return, "the page tables cannot be seen: %s", why.msg);
 	phys = pci_bar_phys(self->m.dev.bdf, 0);
-	ret = pat_memtype(phys, type, sizeof(type));
+	ret = __pat_memtype(phys, type, sizeof(type));
 	if (ret == -EOPNOTSUPP)
 		SKIP(return, "x86 PAT is off (no /sys/kernel/debug/x86/pat_memtype_list): no write-combining PTE to see");
 	TH_LOG("PAT's memtype of BAR0 at 0x%llx: %s", (unsigned long long)phys,
 	       ret ? "none reserved (lookup_memtype() answers uncached-minus)" : type);
 	EXPECT_STREQ("PCD", bits) TH_LOG("the default mapping's PTE");
-	ret = __vfio_pci_dmabuf_memattr(&self->m.dev, self->m.buf_fd, 7, why, sizeof(why));
+	ret = __vfio_pci_dmabuf_memattr(&self->m.dev, self->m.buf_fd, 7, &why);
 	EXPECT_EQ(-ENOENT, ret) TH_LOG("MEMATTR 7: %s, expected ENOENT", ret ? strerror(-ret) : "success");
-	ASSERT_EQ(0, __vfio_pci_dmabuf_memattr(&self->m.dev, self->m.buf_fd, DMABUF_MEMATTR_WC, why, sizeof(why)));
+	ASSERT_EQ(0, __vfio_pci_dmabuf_memattr(&self->m.dev, self->m.buf_fd, DMABUF_MEMATTR_WC, &why));
 	wc = mmap(NULL, BUF_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, self->m.buf_fd, 0);
 	ASSERT_NE(MAP_FAILED, wc);
 	ASSERT_EQ(0, __mmio_read32(wc, &got));
 	ASSERT_EQ(0, __mmio_read32(nc, &got));
-	ASSERT_EQ(0, pte_cache_bits((const void *)wc, bits, sizeof(bits), why, sizeof(why)));
+	ASSERT_EQ(0, __pte_cache_bits((const void *)wc, bits, sizeof(bits), &why));
 	EXPECT_STREQ("PWT", bits) TH_LOG("the mapping made after MEMATTR_WC");
-	ASSERT_EQ(0, pte_cache_bits((const void *)nc, bits, sizeof(bits), why, sizeof(why)));
+	ASSERT_EQ(0, __pte_cache_bits((const void *)nc, bits, sizeof(bits), &why));
 	EXPECT_STREQ("PCD", bits) TH_LOG("the mapping made before MEMATTR_WC");
 	munmap((void *)wc, BUF_LEN);
 }

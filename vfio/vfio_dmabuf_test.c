@@ -34,19 +34,19 @@ FIXTURE(dmabuf_export) {
 
 FIXTURE_SETUP(dmabuf_export)
 {
-	char why[256] = "";
+	struct why why = { "" };
 	int ret;
 
 	KMSG_OPEN(&self->kmsg);
-	ret = devsel_bar_open(&self->dev, &self->iommu, 4 * SZ_2M, &self->bar, why, sizeof(why));
-	SETUP_SKIP_OR_ASSERT(ret, why, (void)0);
+	ret = __devsel_bar_open(&self->dev, &self->iommu, 4 * SZ_2M, &self->bar, &why);
+	SETUP_SKIP_OR_ASSERT(ret, why.msg, (void)0);
 	self->dev_open = true;
-	ret = vfio_pci_dmabuf_probe(&self->dev, why, sizeof(why));
+	ret = __vfio_pci_dmabuf_probe(&self->dev, &why);
 	if (ret) {
 		vfio_pci_device_close(&self->dev);
 		self->dev_open = false;
 		iommu_cleanup(&self->iommu);
-		SKIP(return, "%s", why);
+		SKIP(return, "%s", why.msg);
 	}
 	self->bar_size = self->dev.regions[self->bar].size;
 }
@@ -128,20 +128,20 @@ TEST_F(dmabuf_export, outlives_device_fd)
 {
 	struct dmabuf_range r = { .offset = 0, .length = 4 * SZ_2M };
 	int fd = __vfio_pci_dmabuf_export(&self->dev, self->bar, 0, &r, 1);
-	char why[256];
+	struct why why = { "" };
 	int ret;
 
 	ASSERT_LE(0, fd) TH_LOG("export: %s", strerror(-fd));
-	ret = __dmabuf_import_try(fd, r.length, why, sizeof(why));
+	ret = __dmabuf_import_try(fd, r.length, &why);
 	if (ret != -EOPNOTSUPP)
 		ASSERT_EQ(0, ret) TH_LOG("import while the device fd is open: %s", strerror(-ret));
 	close(self->dev.fd);
 	self->dev.fd = -1;
 	ASSERT_EQ((long long)r.length, fdinfo_size(fd));
 	if (ret == -EOPNOTSUPP) {
-		TH_LOG("no import tried: %s", why);
+		TH_LOG("no import tried: %s", why.msg);
 	} else {
-		ret = __dmabuf_import_try(fd, r.length, why, sizeof(why));
+		ret = __dmabuf_import_try(fd, r.length, &why);
 		ASSERT_EQ(-ENODEV, ret) TH_LOG("import after the device fd was closed: %s, expected ENODEV",
 					       ret ? strerror(-ret) : "mapped");
 	}
@@ -184,26 +184,26 @@ static void dmabuf_import_close(FIXTURE_DATA(dmabuf_import) *self)
 FIXTURE_SETUP(dmabuf_import)
 {
 	const char *dma_bdf, *bar_bdf;
-	char why[256] = "";
+	struct why why = { "" };
 	int ret;
 
 	KMSG_OPEN(&self->kmsg);
 	self->iommu.container_fd = self->iommu.iommufd = -1;
 	self->buf_fd = -1;
-	dma_bdf = devsel_dma(why, sizeof(why));
+	dma_bdf = devsel_dma(&why);
 	if (!dma_bdf)
-		SKIP(return, "%s", why);
-	bar_bdf = devsel_bar(why, sizeof(why));
+		SKIP(return, "%s", why.msg);
+	bar_bdf = devsel_bar(&why);
 	if (!bar_bdf)
-		SKIP(return, "%s", why);
-	ret = __iommu_init(&self->iommu, IOMMU_MODE_IOMMUFD, why, sizeof(why));
+		SKIP(return, "%s", why.msg);
+	ret = __iommu_init(&self->iommu, IOMMU_MODE_IOMMUFD, &why);
 	if (!ret)
-		ret = __dma_bar_pair_open(&self->pair, &self->iommu, dma_bdf, bar_bdf, why, sizeof(why));
+		ret = __dma_bar_pair_open(&self->pair, &self->iommu, dma_bdf, bar_bdf, &why);
 	if (!ret)
-		ret = vfio_pci_dmabuf_probe(&self->pair.bar_dev, why, sizeof(why));
+		ret = __vfio_pci_dmabuf_probe(&self->pair.bar_dev, &why);
 	if (!ret)
-		ret = __mem_buf_alloc(&self->src, MEM_ANON, SZ_2M, why, sizeof(why));
-	SETUP_SKIP_OR_ASSERT(ret, why, dmabuf_import_close(self));
+		ret = __mem_buf_alloc(&self->src, MEM_ANON, SZ_2M, &why);
+	SETUP_SKIP_OR_ASSERT(ret, why.msg, dmabuf_import_close(self));
 	self->bar = vfio_pci_largest_bar(&self->pair.bar_dev);
 }
 

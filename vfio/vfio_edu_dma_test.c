@@ -43,24 +43,24 @@ struct dma_ctx {
 };
 
 /* Everything a DMA test needs, or a reason to skip; ctx is cleaned on failure. */
-static int dma_ctx_open(struct dma_ctx *ctx, const char *mode, char *why, int len)
+static int dma_ctx_open(struct dma_ctx *ctx, const char *mode, struct why *why)
 {
 	const char *bdf;
 	int ret;
 
 	ctx->iommu.container_fd = ctx->iommu.iommufd = -1;
-	ret = kmsg_open(&ctx->kmsg);
+	ret = __kmsg_open(&ctx->kmsg);
 	if (ret) {
-		snprintf(why, len, "opening /dev/kmsg: %s", strerror(-ret));
+		why_set(why, "opening /dev/kmsg: %s", strerror(-ret));
 		return ret;
 	}
-	bdf = devsel_dma(why, len);
+	bdf = devsel_dma(why);
 	if (!bdf)
 		return -EOPNOTSUPP;
-	ret = __iommu_init(&ctx->iommu, mode, why, len);
+	ret = __iommu_init(&ctx->iommu, mode, why);
 	if (ret)
 		return ret;
-	ret = __dma_device_open(&ctx->dma, &ctx->dev, bdf, &ctx->iommu, why, len);
+	ret = __dma_device_open(&ctx->dma, &ctx->dev, bdf, &ctx->iommu, why);
 	ctx->dev_open = !ret;
 	return ret;
 }
@@ -121,19 +121,19 @@ IOMMU_MODES(EDU_DMA_VARIANTS)
 
 FIXTURE_SETUP(edu_dma)
 {
-	char why[256] = "";
+	struct why why = { "" };
 	int ret;
 
-	ret = dma_ctx_open(&self->ctx, variant->iommu_mode, why, sizeof(why));
+	ret = dma_ctx_open(&self->ctx, variant->iommu_mode, &why);
 	if (!ret)
-		ret = __mem_buf_alloc(&self->buf, variant->backing, TEST_BUF_SIZE, why, sizeof(why));
+		ret = __mem_buf_alloc(&self->buf, variant->backing, TEST_BUF_SIZE, &why);
 	if (!ret) {
 		ret = __iommu_map(&self->ctx.iommu, self->buf.addr, TEST_IOVA, TEST_BUF_SIZE);
 		if (ret)
-			snprintf(why, sizeof(why), "map of %s memory at iova 0x%llx: %s",
-				 mem_backing_name(variant->backing), TEST_IOVA, strerror(-ret));
+			why_set(&why, "map of %s memory at iova 0x%llx: %s",
+				mem_backing_name(variant->backing), TEST_IOVA, strerror(-ret));
 	}
-	SETUP_SKIP_OR_ASSERT(ret, why, { mem_buf_free(&self->buf); dma_ctx_close(&self->ctx); });
+	SETUP_SKIP_OR_ASSERT(ret, why.msg, { mem_buf_free(&self->buf); dma_ctx_close(&self->ctx); });
 }
 
 FIXTURE_TEARDOWN(edu_dma)
@@ -222,15 +222,15 @@ IOMMU_MODES(EDU_IOVA_VARIANT)
 
 FIXTURE_SETUP(edu_iova)
 {
-	char why[256] = "";
+	struct why why = { "" };
 	int ret;
 
-	ret = dma_ctx_open(&self->ctx, variant->iommu_mode, why, sizeof(why));
+	ret = dma_ctx_open(&self->ctx, variant->iommu_mode, &why);
 	if (!ret)
-		ret = __mem_buf_alloc(&self->buf, MEM_ANON, TEST_BUF_SIZE, why, sizeof(why));
+		ret = __mem_buf_alloc(&self->buf, MEM_ANON, TEST_BUF_SIZE, &why);
 	if (!ret) {
 		ret = __iommu_iova_ranges(&self->ctx.iommu, self->ranges, ARRAY_LEN(self->ranges));
-		snprintf(why, sizeof(why), "querying the IOVA ranges: %s", strerror(-ret));
+		why_set(&why, "querying the IOVA ranges: %s", strerror(-ret));
 		if (ret > 0) {
 			self->nr_ranges = ret;
 			ret = 0;
@@ -238,7 +238,7 @@ FIXTURE_SETUP(edu_iova)
 			ret = -ENOENT;
 		}
 	}
-	SETUP_SKIP_OR_ASSERT(ret, why, { mem_buf_free(&self->buf); dma_ctx_close(&self->ctx); });
+	SETUP_SKIP_OR_ASSERT(ret, why.msg, { mem_buf_free(&self->buf); dma_ctx_close(&self->ctx); });
 }
 
 FIXTURE_TEARDOWN(edu_iova)
@@ -284,7 +284,7 @@ TEST_F(edu_iova, stale_iova_after_unmap)
 		dma_driver_memcpy(&self->ctx.dma, SRC_IOVA, TEST_IOVA + SZ_4K, sizeof(expect));
 		ASSERT_EQ(0, memcmp(expect, mem + SZ_4K, sizeof(expect)))
 			TH_LOG("a DMA to an unmapped IOVA reached memory");
-		ret = kmsg_wait_for(&self->ctx.kmsg, fault_addr, 3000, line, sizeof(line));
+		ret = __kmsg_wait_for(&self->ctx.kmsg, fault_addr, 3000, line, sizeof(line));
 		if (!ret)
 			break;
 		/*

@@ -81,22 +81,22 @@ static void pfnmap_map_close(FIXTURE_DATA(pfnmap_map) *self)
 
 FIXTURE_SETUP(pfnmap_map)
 {
-	char why[256] = "", dma_why[256] = "";
+	struct why why = { "" }, dma_why = { "" };
 	const char *bdf, *dma_bdf;
 	int ret, bar;
 
 	KMSG_OPEN(&self->kmsg);
 	self->iommu.container_fd = self->iommu.iommufd = -1;
-	bdf = devsel_bar(why, sizeof(why));
+	bdf = devsel_bar(&why);
 	if (!bdf)
-		SKIP(return, "%s", why);
-	dma_bdf = devsel_dma(dma_why, sizeof(dma_why));
-	ret = __iommu_init(&self->iommu, variant->iommu_mode, why, sizeof(why));
+		SKIP(return, "%s", why.msg);
+	dma_bdf = devsel_dma(&dma_why);
+	ret = __iommu_init(&self->iommu, variant->iommu_mode, &why);
 	if (!ret)
-		ret = __dma_bar_pair_open(&self->pair, &self->iommu, dma_bdf, bdf, why, sizeof(why));
+		ret = __dma_bar_pair_open(&self->pair, &self->iommu, dma_bdf, bdf, &why);
 	/* A device that cannot copy RAM to RAM: the check below then cannot tell. */
 	if (!ret && self->pair.dma_open) {
-		ret = __mem_buf_alloc(&self->src, MEM_ANON, SZ_2M, why, sizeof(why));
+		ret = __mem_buf_alloc(&self->src, MEM_ANON, SZ_2M, &why);
 		if (!ret) {
 			memset(self->src.addr, DEV_BYTE, CHECK_LEN);
 			ret = __iommu_map(&self->iommu, self->src.addr, IOVA_SRC, SZ_2M);
@@ -109,10 +109,10 @@ FIXTURE_SETUP(pfnmap_map)
 				ret = -EIO;
 		}
 		if (ret && ret != -EOPNOTSUPP)
-			snprintf(why, sizeof(why), "a DMA copy within IOVA 0x%llx: %s", IOVA_SRC,
-				 strerror(-ret));
+			why_set(&why, "a DMA copy within IOVA 0x%llx: %s", IOVA_SRC,
+				strerror(-ret));
 	}
-	SETUP_SKIP_OR_ASSERT(ret, why, pfnmap_map_close(self));
+	SETUP_SKIP_OR_ASSERT(ret, why.msg, pfnmap_map_close(self));
 	bar = self->bar_index = vfio_pci_largest_bar(&self->pair.bar_dev);
 	if (bar < 0 || self->pair.bar_dev.regions[bar].size < PIECE) {
 		pfnmap_map_close(self);
@@ -261,7 +261,7 @@ FIXTURE(iommufd_map_file) {
 
 FIXTURE_SETUP(iommufd_map_file)
 {
-	char why[256] = "";
+	struct why why = { "" };
 	const char *bdf;
 	int ret;
 
@@ -272,20 +272,20 @@ FIXTURE_SETUP(iommufd_map_file)
 	ASSERT_EQ(0, ftruncate(self->memfd, SZ_2M));
 	self->file_map = mmap(NULL, SZ_2M, PROT_READ | PROT_WRITE, MAP_SHARED, self->memfd, 0);
 	ASSERT_NE(MAP_FAILED, self->file_map);
-	ASSERT_EQ(0, __mem_buf_alloc(&self->dst, MEM_ANON, SZ_2M, why, sizeof(why)));
+	ASSERT_EQ(0, __mem_buf_alloc(&self->dst, MEM_ANON, SZ_2M, &why));
 	/* Last: the harness runs no teardown after a failed setup. */
-	bdf = devsel_dma(why, sizeof(why));
+	bdf = devsel_dma(&why);
 	if (!bdf)
-		SKIP(return, "%s", why);
-	ret = __iommu_init(&self->iommu, IOMMU_MODE_IOMMUFD, why, sizeof(why));
+		SKIP(return, "%s", why.msg);
+	ret = __iommu_init(&self->iommu, IOMMU_MODE_IOMMUFD, &why);
 	if (!ret)
-		ret = __dma_device_open(&self->dma, &self->dev, bdf, &self->iommu, why, sizeof(why));
+		ret = __dma_device_open(&self->dma, &self->dev, bdf, &self->iommu, &why);
 	self->dev_open = !ret;
 	if (ret) {
 		iommu_cleanup(&self->iommu);
 		if (ret == -EOPNOTSUPP)
-			SKIP(return, "%s", why);
-		ASSERT_EQ(0, ret) TH_LOG("%s", why);
+			SKIP(return, "%s", why.msg);
+		ASSERT_EQ(0, ret) TH_LOG("%s", why.msg);
 	}
 }
 

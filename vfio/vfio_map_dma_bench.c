@@ -91,7 +91,7 @@ static void prefault(volatile uint8_t *p, size_t size, bool write)
 	}
 }
 
-static void *hugetlb_1g_map(struct region *r, size_t len, char *why, size_t wlen)
+static void *hugetlb_1g_map(struct region *r, size_t len, struct why *why)
 {
 	int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_1GB, err;
 	char val[32];
@@ -104,25 +104,25 @@ static void *hugetlb_1g_map(struct region *r, size_t len, char *why, size_t wlen
 		return p;
 	have = sysfs_read_long(HUGETLB_1G_POOL);
 	if (have < 0) {
-		snprintf(why, wlen, "no 1 GiB hugetlb pages here (CPU or kernel without them)");
+		why_set(why, "no 1 GiB hugetlb pages here (CPU or kernel without them)");
 		return MAP_FAILED;
 	}
 	snprintf(val, sizeof(val), "%ld", have + (long)(len / SZ_1G));
-	err = state_write(&r->pool_state, HUGETLB_1G_POOL, val);
+	err = __state_write(&r->pool_state, HUGETLB_1G_POOL, val);
 	if (err) {
-		snprintf(why, wlen, "cannot grow %s (or record the change): %s", HUGETLB_1G_POOL, strerror(-err));
+		why_set(why, "cannot grow %s (or record the change): %s", HUGETLB_1G_POOL, strerror(-err));
 		return MAP_FAILED;
 	}
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, -1, 0);
 	if (p == MAP_FAILED)
-		snprintf(why, wlen, "could not get %zu hugetlb page(s) of 1 GiB (boot with hugepagesz=1G hugepages=N): %s",
-			 len / SZ_1G, strerror(errno));
+		why_set(why, "could not get %zu hugetlb page(s) of 1 GiB (boot with hugepagesz=1G hugepages=N): %s",
+			len / SZ_1G, strerror(errno));
 	return p;
 }
 
 /* Map and pre-fault size bytes of the row's memory; -EOPNOTSUPP with why for n/a. */
 static int region_get(const struct row *row, struct vfio_pci_device *dev, int bar, size_t size,
-		      struct region *r, char *why, size_t wlen)
+		      struct region *r, struct why *why)
 {
 	long f0 = 0;
 
@@ -132,12 +132,12 @@ static int region_get(const struct row *row, struct vfio_pci_device *dev, int ba
 	case BAR:
 		r->addr = __vfio_pci_bar_map_skewed(dev, bar, size, row->align, row->skew);
 		if (r->addr == MAP_FAILED)
-			snprintf(why, wlen, "mmap of BAR%d: %s", bar, strerror(errno));
+			why_set(why, "mmap of BAR%d: %s", bar, strerror(errno));
 		break;
 	case ANON:
 		r->addr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (r->addr == MAP_FAILED)
-			snprintf(why, wlen, "mmap: %s", strerror(errno));
+			why_set(why, "mmap: %s", strerror(errno));
 		/*
 		 * Where THP is always on it would take huge pages. Fails only
 		 * without THP, where 4 KiB pages are all there is.
@@ -148,14 +148,14 @@ static int region_get(const struct row *row, struct vfio_pci_device *dev, int ba
 	case THP:
 		/* mem_buf pre-faults (memset) as it allocates: count around it. */
 		f0 = minflt_self();
-		if (__mem_buf_alloc(&r->thp, MEM_THP, ALIGN_UP(size, SZ_2M), why, wlen))
+		if (__mem_buf_alloc(&r->thp, MEM_THP, ALIGN_UP(size, SZ_2M), why))
 			return -EOPNOTSUPP;
 		r->faults = minflt_self() - f0;
 		r->addr = r->thp.addr;
 		return 0;
 	case HUGETLB_1G:
 		r->len = ALIGN_UP(size, SZ_1G);
-		r->addr = hugetlb_1g_map(r, r->len, why, wlen);
+		r->addr = hugetlb_1g_map(r, r->len, why);
 		break;
 	}
 	if (r->addr == MAP_FAILED) {
@@ -174,7 +174,7 @@ static void region_put(const struct row *row, struct region *r)
 		mem_buf_free(&r->thp);
 	else if (r->addr)
 		munmap(r->addr, r->len);
-	state_undo(&r->pool_state);
+	__state_undo(&r->pool_state);
 	r->addr = NULL;
 }
 
@@ -295,21 +295,22 @@ static bool mode_run(const char *mode, const char *bdf, size_t size, int iterati
 {
 	struct vfio_pci_device dev;
 	struct iommu iommu;
-	char why[256] = "", leaf[48];
+	struct why why = { "" };
+	char leaf[48];
 	struct region r;
 	bool ok = true;
 	size_t i;
 	int ret, bar;
 
-	ret = __iommu_init(&iommu, mode, why, sizeof(why));
+	ret = __iommu_init(&iommu, mode, &why);
 	if (!ret)
-		ret = __vfio_pci_device_open(&dev, bdf, &iommu, why, sizeof(why));
+		ret = __vfio_pci_device_open(&dev, bdf, &iommu, &why);
 	if (ret) {
 		iommu_cleanup(&iommu);
-		if (!why[0])
-			snprintf(why, sizeof(why), "%s", strerror(-ret));
+		if (!why.msg[0])
+			why_set(&why, "%s", strerror(-ret));
 		printf("%-24s %s: %s\n", mode, ret == -EOPNOTSUPP ? "n/a" : "error",
-		       why_strip(mode, why));
+		       why_strip(mode, why.msg));
 		return ret == -EOPNOTSUPP;
 	}
 	bar = vfio_pci_largest_bar(&dev);
@@ -318,9 +319,9 @@ static bool mode_run(const char *mode, const char *bdf, size_t size, int iterati
 			printf(ROW_FMT, mode, rows[i].name, "-", "n/a: BAR smaller than the size", "-");
 			continue;
 		}
-		why[0] = '\0';
-		if (region_get(&rows[i], &dev, bar, size, &r, why, sizeof(why))) {
-			printf("%-24s %-21s %-20s n/a: %s\n", mode, rows[i].name, "-", why);
+		why_clear(&why);
+		if (region_get(&rows[i], &dev, bar, size, &r, &why)) {
+			printf("%-24s %-21s %-20s n/a: %s\n", mode, rows[i].name, "-", why.msg);
 			region_put(&rows[i], &r);
 			continue;
 		}
@@ -345,7 +346,8 @@ int main(int argc, char **argv)
 {
 	int iterations = 5, i;
 	size_t size = SZ_1G;
-	char why[256], *end;
+	struct why why = { "" };
+	char *end;
 	struct utsname u;
 	const char *bdf;
 	bool ok = true;
@@ -365,9 +367,9 @@ int main(int argc, char **argv)
 			usage(argv[0]);
 		}
 	}
-	bdf = devsel_bar(why, sizeof(why));
+	bdf = devsel_bar(&why);
 	if (!bdf) {
-		printf("# vfio_map_dma_bench: %s\n", why);
+		printf("# vfio_map_dma_bench: %s\n", why.msg);
 		return KSFT_SKIP;
 	}
 	uname(&u);

@@ -77,7 +77,7 @@ int main(int argc, char **argv)
 	volatile long *reads;
 	uint64_t t0, deadline, first = 0;
 	const char *bdf;
-	char why[256] = "";
+	struct why why = { "" };
 	int bar, ret, err = 0;
 	size_t size;
 	uint8_t *va;
@@ -92,16 +92,16 @@ int main(int argc, char **argv)
 			return KSFT_FAIL;
 		}
 	}
-	bdf = devsel_bar(why, sizeof(why));
+	bdf = devsel_bar(&why);
 	if (!bdf) {
-		printf("naive: SKIP %s\n", why);
+		printf("naive: SKIP %s\n", why.msg);
 		return KSFT_SKIP;
 	}
-	ret = __iommu_init(&iommu, IOMMU_MODE_VFIO_TYPE1V2, why, sizeof(why));
+	ret = __iommu_init(&iommu, IOMMU_MODE_VFIO_TYPE1V2, &why);
 	if (!ret)
-		ret = __vfio_pci_device_open(&dev, bdf, &iommu, why, sizeof(why));
+		ret = __vfio_pci_device_open(&dev, bdf, &iommu, &why);
 	if (ret == -EOPNOTSUPP) {
-		printf("naive: SKIP %s\n", why);
+		printf("naive: SKIP %s\n", why.msg);
 		return KSFT_SKIP;
 	}
 	if (ret) {

@@ -5,7 +5,7 @@
  * the log through /dev/kmsg (at debug level, so the console and the VM
  * runner do not take it for a real crash) and must be counted; lines the
  * tests provoke on purpose (IOMMU faults, vfio-pci messages) must not. A
- * bad line passed over by kmsg_wait_for() is kept; a helper's exit() still
+ * bad line passed over by __kmsg_wait_for() is kept; a helper's exit() still
  * prints what was seen; no /dev/kmsg is an error, never a quiet pass.
  * Runs as root, in the VM (scripts/check.d/kmsg.sh).
  */
@@ -78,7 +78,7 @@ TEST(each_report_is_caught)
 	struct kmsg k;
 	size_t i;
 
-	ASSERT_EQ(0, kmsg_open(&k));
+	ASSERT_EQ(0, __kmsg_open(&k));
 	for (i = 0; i < ARRAY_LEN(bad_lines); i++) {
 		int before = kmsg_scan_bad(&k);
 
@@ -101,10 +101,10 @@ TEST(wait_for_keeps_what_it_passes)
 	char line[256];
 	struct kmsg k;
 
-	ASSERT_EQ(0, kmsg_open(&k));
+	ASSERT_EQ(0, __kmsg_open(&k));
 	kmsg_write(_metadata, "BUG: unable to handle page fault for address: 0000000000000008");
 	kmsg_write(_metadata, "pfnmap-kmsg-test: the line waited for");
-	ASSERT_EQ(0, kmsg_wait_for(&k, "the line waited for", 2000, line, sizeof(line)));
+	ASSERT_EQ(0, __kmsg_wait_for(&k, "the line waited for", 2000, line, sizeof(line)));
 	EXPECT_EQ(1, kmsg_scan_bad(&k)) TH_LOG("the BUG before the awaited line was lost");
 	kmsg_close(&k);
 }
@@ -127,7 +127,7 @@ TEST(exit_still_reports)
 		struct kmsg k;
 
 		dup2(pipefd[1], STDERR_FILENO);
-		if (kmsg_open(&k))
+		if (__kmsg_open(&k))
 			_exit(3);
 		kmsg_write(_metadata, "BUG: KASAN: use-after-free in pfnmap_kmsg_test+0x0/0x10");
 		PFNMAP_ASSERT(0, "a helper gives up");
@@ -155,7 +155,7 @@ TEST(no_kmsg_is_an_error)
 		if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
 		    mount("none", "/dev", "tmpfs", 0, NULL))
 			_exit(3);
-		_exit(kmsg_open(&k) == -ENOENT ? 0 : 1);
+		_exit(__kmsg_open(&k) == -ENOENT ? 0 : 1);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	ASSERT_TRUE(WIFEXITED(status));

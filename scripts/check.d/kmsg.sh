@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Sourced by scripts/check.sh: the kernel-log check every test relies on
 # turns red for each report it claims to catch (lib/tests/kmsg_test writes
-# each into /dev/kmsg in the VM), keeps what kmsg_wait_for() passes over,
+# each into /dev/kmsg in the VM), keeps what __kmsg_wait_for() passes over,
 # still reports when a helper exits, and fails without /dev/kmsg.
 
 kmsg_selftest() {

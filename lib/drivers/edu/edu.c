@@ -48,6 +48,7 @@ static int edu_init(struct dma_driver *drv)
 	struct vfio_pci_device *dev = drv->dev;
 	struct edu *edu;
 	void *regs;
+	int ret;
 
 	edu = drv->priv = calloc(1, sizeof(*edu));
 	if (!edu)
@@ -57,7 +58,9 @@ static int edu_init(struct dma_driver *drv)
 	if (regs == MAP_FAILED)
 		return -errno;
 	edu->regs = regs;
-	vfio_pci_command_set(dev, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 0);
+	ret = __vfio_pci_command_set(dev, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 0);
+	if (ret)
+		return ret;
 
 	if ((edu_read32(edu, EDU_REG_ID) & 0xffff) != 0x00ed)
 		return -ENODEV;
