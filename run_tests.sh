@@ -9,6 +9,8 @@
 #                                      PFNMAP_BDF=none: no device, tests SKIP)
 #   ./run_tests.sh --vm [--kernel SPEC] [--modules DIR] [--expect FILE] [TEST...]
 #                                      in a QEMU VM with emulated devices
+#                                      (those of vm/devices; --devices LIST
+#                                      picks some; vm/run.sh has every option)
 #   ./run_tests.sh --list              the test programs
 #   ./run_tests.sh --cleanup           undo what a killed run left behind
 #

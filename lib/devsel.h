@@ -5,8 +5,10 @@
 /*
  * Which devices a test may use. Only devices the user named are touched:
  *   --edu=BDF / PFNMAP_EDU_BDF   a device that can DMA: one a driver of
- *                                lib/drivers/ takes (edu in the VM)
- *   --bar=BDF / PFNMAP_BAR_BDF   a device with a large memory BAR
+ *                                lib/drivers/ takes (in the VM: the dma
+ *                                device of vm/devices, edu)
+ *   --bar=BDF / PFNMAP_BAR_BDF   a device with a large memory BAR (in the
+ *                                VM: the bar device of vm/devices, ivshmem)
  *   --device=BDF / PFNMAP_BDF    any device: used for both roles it fits
  * BDF "none" names no device (the tests needing one SKIP). As the mainline
  * vfio selftests take them, BDFs (dddd:bb:dd.f) as the last arguments or

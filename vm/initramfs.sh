@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Build the VM's initramfs: busybox, the built test programs with the shared
-# libraries they link, the runner, and the kernel modules the suite needs
+# libraries they link, the runner, the table of the emulated devices
+# (vm/devices, which init reads), and the kernel modules the suite needs
 # (resolved through modules.dep, decompressed, listed in load order).
 
 # Modules the suite loads; what a kernel has built in is simply not found.
@@ -63,6 +64,9 @@ initramfs_build()
 	cp /bin/busybox "$stage/bin/busybox"
 	cp "$suite/vm/init" "$stage/init"
 	cp "$suite/run_tests.sh" "$suite/settings" "$stage/pfnmap/"
+	# The table of the emulated devices: init finds them by its ids.
+	mkdir -p "$stage/pfnmap/vm"
+	cp "$suite/vm/devices" "$stage/pfnmap/vm/devices"
 	# The programs, and the runner's tool for the record of changes.
 	for prog in $("$suite/run_tests.sh" --list) vfio/pfnmap_state; do
 		mkdir -p "$stage/pfnmap/$(dirname "$prog")"

@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Run the suite in a QEMU VM: q35 with a virtual Intel IOMMU, an edu device
-# (the DMA engine) and an ivshmem-plain device whose 2 GiB BAR2 is large
-# enough for PUD leaves. Streams KTAP with a progress line per test program;
-# restarts the VM after a kernel crash so the remaining programs still run.
+# Run the suite in a QEMU VM: q35 with a virtual Intel IOMMU and the devices
+# of vm/devices (an edu device, the DMA engine, and an ivshmem-plain device
+# whose 2 GiB BAR2 is large enough for PUD leaves). Streams KTAP with a
+# progress line per test program; restarts the VM after a kernel crash so
+# the remaining programs still run.
 #
 # usage: run_tests.sh --vm [--kernel SPEC] [--modules DIR] [--expect FILE]
 #                          [--out DIR] [--env NAME=VALUE]... [--devices LIST]
@@ -16,8 +17,9 @@
 #   QEMU: host (the system's, default), backports (the host release's
 #         backports: QEMU 10 on Debian 12, unpacked into the cache, not
 #         installed) or a path (vm/qemu.sh); also PFNMAP_QEMU
-#   LIST: the emulated devices, edu,ivshmem (default) or a part of it, or
-#         none (a plain QEMU platform: every test must SKIP with a reason)
+#   LIST: the emulated devices, names of vm/devices, comma-separated: all of
+#         them (default: edu,ivshmem), a part of them, or none (a plain QEMU
+#         platform: every test must SKIP with a reason)
 #   --guest-script: the guest runs "sh FILE TEST..." (in /pfnmap, KTAP on
 #   stdout) instead of run_tests.sh; --guest-file puts more files (programs
 #   with their libraries) in the guest's /pfnmap/extra.
@@ -28,10 +30,10 @@
 #   --fault: inject a fault through the QEMU monitor once, S seconds
 #   (default 2) after the first KTAP line matching REGEX (the guest's output
 #   arrives in chunks, so aim at a program's start): KIND is
-#   unplug-edu or unplug-ivshmem (device_del; the devices then sit behind
-#   PCIe root ports so they can be hot-unplugged), stop (the VM is paused for
-#   good), stop-cont (paused for 20 s, then continued) or panic (an NMI the
-#   guest is told to panic on).
+#   unplug-NAME, NAME a device of vm/devices: unplug-edu or unplug-ivshmem
+#   (device_del; the devices then sit behind PCIe root ports so they can be
+#   hot-unplugged), stop (the VM is paused for good), stop-cont (paused for
+#   20 s, then continued) or panic (an NMI the guest is told to panic on).
 #
 # Exit: 0 no test failed; 1 a test failed, the kernel crashed or the VM hung;
 #       2 bad usage; 4 a missing precondition (QEMU, edu device).
@@ -47,11 +49,21 @@ export PFNMAP_CACHE=${PFNMAP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pfnmap}
 . "$SUITE/vm/expect.sh"
 # shellcheck source=vm/qemu.sh
 . "$SUITE/vm/qemu.sh"
+# shellcheck source=vm/devices.sh
+. "$SUITE/vm/devices.sh"
 
 die() { echo "run_tests.sh --vm: $2" >&2; exit "$1"; }
 note() { echo "[vm] $*" >&2; }
 
-spec=debian-sid modules= expect= out= tests=() guest_env=() devices=edu,ivshmem
+# The devices this runner knows are the table's (vm/devices): the names
+# --devices and --fault unplug-NAME take come from it, nowhere else.
+devices_load "$SUITE/vm/devices" || die 1 "$DEV_ERROR"
+all_devices=$(IFS=,; echo "${DEV_NAMES[*]}")
+each_device=$(printf '%s, ' "${DEV_NAMES[@]}") each_device=${each_device%, }
+fault_kinds="${DEV_NAMES[*]/#/unplug-} stop stop-cont panic"
+fault_kind_ok() { local k; for k in $fault_kinds; do [ "$k" = "$1" ] && return 0; done; return 1; }
+
+spec=debian-sid modules= expect= out= tests=() guest_env=() devices=$all_devices
 extra_append= extra_qemu=() hang_timeout= fault= fault_re= only=() qemu_spec=
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -62,8 +74,8 @@ while [ $# -gt 0 ]; do
 	--env)     [ $# -ge 2 ] && [[ $2 =~ ^[A-Z_][A-Z0-9_]*=[^\ ,]*$ ]] ||
 			die 2 "--env needs NAME=VALUE (no spaces or commas in VALUE)"
 		   guest_env+=("$2"); shift 2 ;;
-	--devices) [ $# -ge 2 ] && [[ $2 =~ ^(none|edu|ivshmem|edu,ivshmem|ivshmem,edu)$ ]] ||
-			die 2 "--devices needs edu,ivshmem, edu, ivshmem or none"
+	--devices) [ $# -ge 2 ] && devices_list_ok "$2" ||
+			die 2 "--devices needs $all_devices, $each_device or none"
 		   devices=$2; shift 2 ;;
 	--guest-script) [ $# -ge 2 ] && [ -f "$2" ] || die 2 "--guest-script needs a file"
 		   export INITRAMFS_GUEST_SCRIPT=$2; shift 2 ;;
@@ -74,8 +86,8 @@ while [ $# -gt 0 ]; do
 	--qemu)    [ $# -ge 2 ] || die 2 "--qemu needs host, backports or a path"; qemu_spec=$2; shift 2 ;;
 	--hang-timeout) [ $# -ge 2 ] && [[ $2 =~ ^[1-9][0-9]*$ ]] || die 2 "--hang-timeout needs a number of seconds > 0"
 		   hang_timeout=$2; shift 2 ;;
-	--fault)   [ $# -ge 2 ] && [[ $2 =~ ^(unplug-edu|unplug-ivshmem|stop|stop-cont|panic)@.+$ ]] ||
-			die 2 "--fault needs KIND@REGEX, KIND one of unplug-edu unplug-ivshmem stop stop-cont panic"
+	--fault)   [ $# -ge 2 ] && fault_kind_ok "${2%%@*}" && [[ $2 == *@?* ]] ||
+			die 2 "--fault needs KIND@REGEX, KIND one of $fault_kinds"
 		   fault=${2%%@*} fault_re=${2#*@} fault_delay=2
 		   if [[ $fault_re =~ ^(.*)\+([0-9]+)$ ]]; then fault_re=${BASH_REMATCH[1]} fault_delay=${BASH_REMATCH[2]}; fi
 		   shift 2 ;;
@@ -92,10 +104,14 @@ qemu_resolve "${qemu_spec:-${PFNMAP_QEMU:-${QEMU:-host}}}" 2>"$qerr"
 qrc=$?
 [ $qrc = 0 ] || { why=$(tail -n1 "$qerr"); rm -f "$qerr"; die $qrc "$why"; }
 rm -f "$qerr"
-# Asks for edu alone: "-device help" would load every module the system's
-# QEMU installed, which another QEMU build refuses.
-"$QEMU" "${QEMU_ARGS[@]}" -device edu,help 2>/dev/null | grep -q '^edu options' ||
-	die 4 "$QEMU has no edu device: run 'make setup' (Debian's qemu-system-x86 has it)"
+# Asks for each device alone: "-device help" would load every module the
+# system's QEMU installed, which another QEMU build refuses.
+for d in "${DEV_NAMES[@]}"; do
+	[[ ,$devices, == *",$d,"* ]] || continue
+	drv=${DEV_DRIVER[$d]}
+	"$QEMU" "${QEMU_ARGS[@]}" -device "$drv,help" 2>/dev/null | grep -q -e "^$drv options" -e "no options for $drv" ||
+		die 4 "$QEMU has no $drv device: run 'make setup' (Debian's qemu-system-x86 has it)"
+done
 [ -x /bin/busybox ] && file_is_static=$(ldd /bin/busybox 2>&1 | grep -c 'not a dynamic') &&
 	[ "$file_is_static" = 1 ] || die 4 "no static /bin/busybox: run 'make setup' (installs busybox-static)"
 
@@ -178,16 +194,28 @@ fi
 
 note "kernel $KERNEL_LABEL, accel ${accel%%,*}, output in $out"
 
-qemu_devices=() edu_bus= ivshmem_bus=
-# Only a device behind a PCIe port can be hot-unplugged on q35; the default
-# topology keeps them on the root complex as before.
+# The devices asked for, in the table's order. Only a device behind a PCIe
+# port can be hot-unplugged on q35: for an unplug fault each line of the
+# table has its root port (rpN for the Nth, whether asked for or not), so a
+# device keeps its BDF whichever others run; the default topology keeps them
+# on the root complex as before.
+qemu_devices=() i=0
 if [[ $fault == unplug-* ]]; then
-	qemu_devices+=(-device pcie-root-port,id=rp1,chassis=1,slot=1 -device pcie-root-port,id=rp2,chassis=2,slot=2)
-	edu_bus=,bus=rp1 ivshmem_bus=,bus=rp2
+	for d in "${DEV_NAMES[@]}"; do
+		i=$((i + 1))
+		qemu_devices+=(-device "pcie-root-port,id=rp$i,chassis=$i,slot=$i")
+	done
 fi
-[[ $devices == *edu* ]] && qemu_devices+=(-device "edu,id=edu0,dma_mask=0xffffffffffffffff$edu_bus")
-[[ $devices == *ivshmem* ]] &&
-	qemu_devices+=(-object memory-backend-ram,id=ivshmem,size=2G -device "ivshmem-plain,id=ivshmem0,memdev=ivshmem$ivshmem_bus")
+i=0
+for d in "${DEV_NAMES[@]}"; do
+	i=$((i + 1))
+	[[ ,$devices, == *",$d,"* ]] || continue
+	read -r -a words <<< "${DEV_ARGS[$d]}"
+	for ((j = 0; j < ${#words[@]}; j += 2)); do
+		[ "${words[j]}" = -device ] && [[ $fault == unplug-* ]] && words[j + 1]+=",bus=rp$i"
+	done
+	qemu_devices+=("${words[@]}")
+done
 [ "$fault" = panic ] && extra_append+=" unknown_nmi_panic=1"
 # The monitor only when a fault is to be injected, its socket in a short
 # directory of its own (a unix socket path has room for 107 bytes).
@@ -206,11 +234,10 @@ fault_fire()
 	{
 		echo "$(date +%T) injecting $fault"
 		case $fault in
-		unplug-edu)     "${qmp[@]}" device_del '{"id": "edu0"}' --wait-event DEVICE_DELETED --timeout 120 ;;
-		unplug-ivshmem) "${qmp[@]}" device_del '{"id": "ivshmem0"}' --wait-event DEVICE_DELETED --timeout 120 ;;
-		stop)           "${qmp[@]}" stop ;;
-		stop-cont)      "${qmp[@]}" stop && sleep 20 && "${qmp[@]}" cont ;;
-		panic)          "${qmp[@]}" inject-nmi ;;
+		unplug-*)  "${qmp[@]}" device_del "{\"id\": \"${DEV_QMP_ID[${fault#unplug-}]}\"}" --wait-event DEVICE_DELETED --timeout 120 ;;
+		stop)      "${qmp[@]}" stop ;;
+		stop-cont) "${qmp[@]}" stop && sleep 20 && "${qmp[@]}" cont ;;
+		panic)     "${qmp[@]}" inject-nmi ;;
 		esac
 		echo "$(date +%T) done: exit $?"
 	} >> "$out/faults.log" 2>&1

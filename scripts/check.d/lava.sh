@@ -43,17 +43,19 @@ for what, broken, check in (
 PY
 }
 
-# The job's QEMU platform is the one the suite is developed on.
+# The job's QEMU platform is the one the suite is developed on (vm/run.sh,
+# and the devices of its table vm/devices).
 lava_platform()
 {
 	local want rc=0
 	for want in 'intel-iommu,intremap=on,caching-mode=on' 'edu,' 'dma_mask=0xffffffffffffffff' \
 		'memory-backend-ram,id=ivshmem,size=2G' 'ivshmem-plain,' 'memdev=ivshmem' \
 		'q35,kernel-irqchip=split' '-smp 2' 'intel_iommu=on' 'iommu=nopt'; do
-		grep -qF -- "$want" "$SUITE/vm/run.sh" || { echo "  vm/run.sh no longer has $want" >&2; rc=1; }
+		cat "$SUITE/vm/run.sh" "$SUITE/vm/devices" | grep -qF -- "$want" ||
+			{ echo "  vm/run.sh and vm/devices no longer have $want" >&2; rc=1; }
 		grep -qF -- "$want" "$SUITE/lava/job-qemu-x86_64.yaml" || { echo "  the job lacks $want" >&2; rc=1; }
 	done
-	[ $rc = 0 ] && echo "  the job's QEMU devices and kernel arguments match vm/run.sh" >&2
+	[ $rc = 0 ] && echo "  the job's QEMU devices and kernel arguments match vm/run.sh and vm/devices" >&2
 	return $rc
 }
 
