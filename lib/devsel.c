@@ -21,7 +21,7 @@ static void devsel_set(char *dst, const char *val, const char *what)
 		dst[0] = '\0';
 		return;
 	}
-	if (pci_bdf_parse(val, dst)) {
+	if (__pci_bdf_parse(val, dst)) {
 		fprintf(stderr, "invalid BDF '%s' for %s: expected [dddd:]bb:dd.f or none\n", val, what);
 		exit(PFNMAP_EXIT_FAIL);	/* a usage error; kselftest reads 2 as XFAIL */
 	}
@@ -42,7 +42,7 @@ static void devsel_assign(const char *arg)
 	char bdf[PCI_BDF_LEN];
 
 	devsel_set(bdf, arg, "a BDF argument");
-	if (!pci_device_ids(bdf, &vendor, &device) && !__dma_driver_probe(vendor, device, NULL))
+	if (!__pci_device_ids(bdf, &vendor, &device) && !__dma_driver_probe(vendor, device, NULL))
 		memcpy(dma_bdf, bdf, sizeof(bdf));
 	else
 		memcpy(bar_bdf, bdf, sizeof(bdf));
@@ -95,49 +95,49 @@ void devsel_parse(int *argc, char **argv)
 }
 
 /* The device named for a role (or for any role), if it exists. */
-static const char *devsel_pick(const char *role_bdf, const char *how, char *why, int len,
+static const char *devsel_pick(const char *role_bdf, const char *how, struct why *why,
 			       unsigned int *vendor, unsigned int *device)
 {
 	const char *bdf = role_bdf[0] ? role_bdf : any_bdf[0] ? any_bdf : NULL;
 
 	if (!bdf) {
-		snprintf(why, len, "no %s", how);
+		why_set(why, "no %s", how);
 		return NULL;
 	}
-	if (pci_device_ids(bdf, vendor, device)) {
-		snprintf(why, len, "no PCI device %s", bdf);
+	if (__pci_device_ids(bdf, vendor, device)) {
+		why_set(why, "no PCI device %s", bdf);
 		return NULL;
 	}
 	return bdf;
 }
 
-const char *devsel_dma(char *why, int len)
+const char *devsel_dma(struct why *why)
 {
 	unsigned int vendor, device;
 	/* "edu" as the option is named; results.py and the README quote the reason. */
 	const char *bdf = devsel_pick(dma_bdf, "edu device named (--edu=BDF or PFNMAP_EDU_BDF)",
-				      why, len, &vendor, &device);
+				      why, &vendor, &device);
 
 	if (bdf && __dma_driver_probe(vendor, device, NULL)) {
-		snprintf(why, len, "%s is %04x:%04x, which no DMA driver drives (drivers: %s)", bdf,
-			 vendor, device, dma_driver_names());
+		why_set(why, "%s is %04x:%04x, which no DMA driver drives (drivers: %s)", bdf,
+			vendor, device, dma_driver_names());
 		return NULL;
 	}
 	return bdf;
 }
 
-const char *devsel_bar(char *why, int len)
+const char *devsel_bar(struct why *why)
 {
 	unsigned int vendor, device;
 
 	return devsel_pick(bar_bdf, "BAR device named (--bar=BDF or PFNMAP_BAR_BDF)",
-			   why, len, &vendor, &device);
+			   why, &vendor, &device);
 }
 
-int devsel_bar_open(struct vfio_pci_device *dev, struct iommu *iommu, size_t min_size, int *bar,
-		    char *why, int len)
+int __devsel_bar_open(struct vfio_pci_device *dev, struct iommu *iommu, size_t min_size, int *bar,
+		      struct why *why)
 {
-	const char *bdf = devsel_bar(why, len);
+	const char *bdf = devsel_bar(why);
 	int ret;
 
 	iommu->container_fd = iommu->iommufd = -1;
@@ -145,15 +145,15 @@ int devsel_bar_open(struct vfio_pci_device *dev, struct iommu *iommu, size_t min
 		return -EOPNOTSUPP;
 	/* Said here: trying every IOMMU mode would end on the last mode's reason. */
 	if (access("/sys/bus/pci/drivers/vfio-pci", F_OK)) {
-		snprintf(why, len, "vfio-pci is not loaded (modprobe vfio-pci)");
+		why_set(why, "vfio-pci is not loaded (modprobe vfio-pci)");
 		return -EOPNOTSUPP;
 	}
-	ret = __vfio_pci_device_open_any(dev, bdf, iommu, why, len);
+	ret = __vfio_pci_device_open_any(dev, bdf, iommu, why);
 	if (ret)
 		return ret;
 	*bar = vfio_pci_largest_bar(dev);
 	if (*bar < 0 || dev->regions[*bar].size < min_size) {
-		snprintf(why, len, "%s has no mmap-able BAR of %zu MiB", bdf, min_size >> 20);
+		why_set(why, "%s has no mmap-able BAR of %zu MiB", bdf, min_size >> 20);
 		vfio_pci_device_close(dev);
 		iommu_cleanup(iommu);
 		return -EOPNOTSUPP;

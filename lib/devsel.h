@@ -2,6 +2,10 @@
 #ifndef PFNMAP_DEVSEL_H
 #define PFNMAP_DEVSEL_H
 
+#include <stddef.h>
+
+#include "why.h"
+
 /*
  * Which devices a test may use. Only devices the user named are touched:
  *   --edu=BDF / PFNMAP_EDU_BDF   a device that can DMA: one a driver of
@@ -16,14 +20,15 @@
  * role, any other for the BAR role (VFIO_SELFTESTS_BDF: for both, like
  * --device).
  * devsel_parse() removes these options from argv before the harness sees
- * them, and exits with 1 on a malformed BDF (kselftest reads 2 as XFAIL).
+ * them, and exits with 1 on a malformed BDF (kselftest reads 2 as XFAIL):
+ * a command-line parser, neither __ nor asserting (util.h).
  */
 void devsel_parse(int *argc, char **argv);
 
-/* The device that does the DMA (dma_driver.h), or NULL with why filled. */
-const char *devsel_dma(char *why, int len);
-/* The device whose largest BAR the huge-mapping tests use, or NULL with why. */
-const char *devsel_bar(char *why, int len);
+/* Query: the device that does the DMA (dma_driver.h), or NULL with why filled. */
+const char *devsel_dma(struct why *why);
+/* Query: the device whose largest BAR the huge-mapping tests use, or NULL with why. */
+const char *devsel_bar(struct why *why);
 
 struct iommu;
 struct vfio_pci_device;
@@ -32,7 +37,7 @@ struct vfio_pci_device;
  * largest mmap-able BAR, which must hold min_size bytes: 0 with *bar set,
  * -EOPNOTSUPP with why filled (a SKIP), or -errno. Closed again on failure.
  */
-int devsel_bar_open(struct vfio_pci_device *dev, struct iommu *iommu, size_t min_size, int *bar,
-		    char *why, int len);
+int __devsel_bar_open(struct vfio_pci_device *dev, struct iommu *iommu, size_t min_size, int *bar,
+		      struct why *why);
 
 #endif

@@ -215,7 +215,7 @@ static void walker_loop(struct race_shared *rs, struct walker_state *w, pid_t ta
 	_exit(0);
 }
 
-int race_walker_start(struct race_shared *rs, pid_t target, int i)
+int __race_walker_start(struct race_shared *rs, pid_t target, int i)
 {
 	struct walker_state *w;
 	pid_t pid;
@@ -237,7 +237,7 @@ int race_walker_start(struct race_shared *rs, pid_t target, int i)
 	return 0;
 }
 
-int race_kill_reap(pid_t pid, int timeout_ms)
+int __race_kill_reap(pid_t pid, int timeout_ms)
 {
 	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000;
 	int status;
@@ -256,7 +256,11 @@ int race_kill_reap(pid_t pid, int timeout_ms)
 	}
 }
 
-int race_probe_read(pid_t pid, const char *file, int timeout_ms)
+/*
+ * Read /proc/pid/file to the end in a child, bounded by timeout_ms:
+ * 0, -ETIMEDOUT (the read hangs; the child is left behind), or -errno.
+ */
+static int race_probe_read(pid_t pid, const char *file, int timeout_ms)
 {
 	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000;
 	int status;
@@ -295,7 +299,7 @@ long race_minflt(pid_t pid)
 	int i;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (sysfs_read(path, buf, sizeof(buf)))
+	if (__sysfs_read(path, buf, sizeof(buf)))
 		return -1;
 	/* Fields after the command name (which may hold spaces): state is field 3, minflt 10. */
 	p = strrchr(buf, ')');
@@ -313,7 +317,7 @@ void race_wchan(pid_t pid, char *buf, int len)
 	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
-	if (sysfs_read(path, buf, len))
+	if (__sysfs_read(path, buf, len))
 		snprintf(buf, len, "?");
 	else if (!strcmp(buf, "0"))	/* not sleeping: spinning in the kernel */
 		snprintf(buf, len, "none: running");

@@ -98,17 +98,12 @@ void race_shared_free(struct race_shared *rs);
 const char *walk_kind_name(enum walk_kind kind);
 
 /* Fork walker number i (its kind: race_params.kinds[i % nr_kinds]) reading /proc/target/...; -errno. */
-int race_walker_start(struct race_shared *rs, pid_t target, int i);
+int __race_walker_start(struct race_shared *rs, pid_t target, int i);
 
 /* Send SIGKILL to pid and reap it within timeout_ms: 0, or -ETIMEDOUT when
  * the process is stuck where no signal reaches it. */
-int race_kill_reap(pid_t pid, int timeout_ms);
+int __race_kill_reap(pid_t pid, int timeout_ms);
 
-/*
- * Read /proc/pid/file to the end in a child, bounded by timeout_ms:
- * 0, -ETIMEDOUT (the read hangs; the child is left behind), or -errno.
- */
-int race_probe_read(pid_t pid, const char *file, int timeout_ms);
 
 /*
  * Watch a race for duration_ns (or until the first failure): the kernel log

@@ -33,6 +33,5 @@ static inline void why_clear(struct why *why)
 		why->msg[0] = '\0';
 }
 
-#include "why_compat.h"
 
 #endif

@@ -109,10 +109,10 @@ FIXTURE_TEARDOWN(walk_race)
 	if (self->rs) {
 		self->rs->stop = 1;
 		for (i = 0; i < self->rs->nr_walkers; i++)
-			if (race_kill_reap(self->rs->walkers[i].pid, REAP_MS))
+			if (__race_kill_reap(self->rs->walkers[i].pid, REAP_MS))
 				self->stuck = true;
 	}
-	if (race_kill_reap(self->target, REAP_MS))
+	if (__race_kill_reap(self->target, REAP_MS))
 		self->stuck = true;
 	if (self->dev_open && !self->stuck)
 		vfio_pci_device_close(&self->dev);
@@ -217,7 +217,7 @@ TEST_F_TIMEOUT(walk_race, walk_vs_refault, RACE_TEST_TIMEOUT_S)
 	/* The target's own faults so far were the measurement's: count from here. */
 	faults0 = race_minflt(self->target);
 	for (i = 0; i < race_params.walkers; i++)
-		ASSERT_EQ(0, race_walker_start(rs, self->target, i));
+		ASSERT_EQ(0, __race_walker_start(rs, self->target, i));
 
 	failures = race_monitor(rs, &self->kmsg, &self->target,
 				(uint64_t)race_params.duration_s * 1000000000ULL, HUNG_READ_MS, &elapsed);

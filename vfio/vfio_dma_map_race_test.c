@@ -58,7 +58,7 @@ struct map_stats {
 	/* The premise, measured by the target before the race. */
 	struct leaf_proof cpu;
 	enum leaf iommu, iommu_max;
-	char iommu_why[192];
+	struct why iommu_why;
 };
 
 FIXTURE(dma_map_race) {
@@ -109,7 +109,7 @@ static void fixture_close(FIXTURE_DATA(dma_map_race) *self)
 FIXTURE_SETUP(dma_map_race)
 {
 	const char *dma_bdf, *bar_bdf = NULL;
-	char why[256] = "", dma_why[256] = "";
+	struct why why = { "" }, dma_why = { "" };
 	int ret;
 
 	KMSG_OPEN(&self->kmsg);
@@ -122,18 +122,18 @@ FIXTURE_SETUP(dma_map_race)
 	ASSERT_NE(MAP_FAILED, self->st);
 	self->st->rs = self->rs;
 
-	dma_bdf = devsel_dma(dma_why, sizeof(dma_why));
+	dma_bdf = devsel_dma(&dma_why);
 	if (variant->bar == BAR_DMA0 && !dma_bdf)
-		SKIP(return, "%s", dma_why);
+		SKIP(return, "%s", dma_why.msg);
 	if (variant->bar == BAR_LARGEST) {
-		bar_bdf = devsel_bar(why, sizeof(why));
+		bar_bdf = devsel_bar(&why);
 		if (!bar_bdf)
-			SKIP(return, "%s", why);
+			SKIP(return, "%s", why.msg);
 	}
-	ret = __iommu_init(&self->iommu, variant->iommu_mode, why, sizeof(why));
+	ret = __iommu_init(&self->iommu, variant->iommu_mode, &why);
 	if (!ret)
-		ret = __dma_bar_pair_open(&self->pair, &self->iommu, dma_bdf, bar_bdf, why, sizeof(why));
-	SETUP_SKIP_OR_ASSERT(ret, why, fixture_close(self));
+		ret = __dma_bar_pair_open(&self->pair, &self->iommu, dma_bdf, bar_bdf, &why);
+	SETUP_SKIP_OR_ASSERT(ret, why.msg, fixture_close(self));
 	if (variant->bar == BAR_DMA0) {
 		self->bar = VFIO_PCI_BAR0_REGION_INDEX;
 		self->map_size = self->pair.dma_dev.regions[self->bar].size;
@@ -156,10 +156,10 @@ FIXTURE_TEARDOWN(dma_map_race)
 	if (self->rs) {
 		self->rs->stop = 1;
 		for (i = 0; i < self->rs->nr_walkers; i++)
-			if (race_kill_reap(self->rs->walkers[i].pid, 3000))
+			if (__race_kill_reap(self->rs->walkers[i].pid, 3000))
 				self->stuck = true;
 	}
-	if (race_kill_reap(self->target, 3000))
+	if (__race_kill_reap(self->target, 3000))
 		self->stuck = true;
 	if (self->stuck)
 		TH_LOG("the devices stay bound to vfio-pci: a process mapping a BAR is stuck in the kernel");
@@ -331,10 +331,9 @@ static void *hammer(void *arg)
 /* Map the pattern the P2P check has the device copy, at IOVA_RAM. */
 static int pattern_load(struct target_ctx *t, struct mem_buf *ram)
 {
-	char why[128];
 	int ret;
 
-	ret = __mem_buf_alloc(ram, MEM_ANON, SZ_2M, why, sizeof(why));
+	ret = __mem_buf_alloc(ram, MEM_ANON, SZ_2M, NULL);
 	if (ret)
 		return ret;
 	fill_pattern(ram->addr, PATTERN_LEN);
@@ -390,11 +389,10 @@ static void target_main(struct target_ctx *t)
 	self->st->uncontended_ns = now_ns() - t0;
 	self->st->iommu = LEAF_UNKNOWN;
 	if (!ret) {
-		self->st->iommu = iommu_leaf(dev->bdf, IOVA_BAR, self->st->iommu_why,
-					     sizeof(self->st->iommu_why));
+		self->st->iommu = iommu_leaf(dev->bdf, IOVA_BAR, &self->st->iommu_why);
 		unmap_once(t, IOVA_BAR, self->map_size);
 	}
-	self->st->iommu_max = iommu_max_leaf(dev->bdf, self->st->iommu_why, sizeof(self->st->iommu_why));
+	self->st->iommu_max = iommu_max_leaf(dev->bdf, &self->st->iommu_why);
 	self->st->ready = 1;
 
 	if (t->refault)
@@ -444,7 +442,7 @@ static pid_t target_start(FIXTURE_DATA(dma_map_race) *self, const FIXTURE_VARIAN
  * misaligned PFN, say), which the P2P check then judges.
  */
 static const char *premises(FIXTURE_DATA(dma_map_race) *self, const FIXTURE_VARIANT(dma_map_race) *variant,
-			    char *why, size_t len)
+			    struct why *why)
 {
 	struct map_stats *st = self->st;
 
@@ -453,18 +451,18 @@ static const char *premises(FIXTURE_DATA(dma_map_race) *self, const FIXTURE_VARI
 		       self->bar, self->map_size >> 20, variant->align >> 20, st->cpu.faults_2m,
 		       st->cpu.faults_4k, leaf_name(st->cpu.leaf),
 		       st->iommu == LEAF_UNKNOWN ? "unknown" : leaf_name(st->iommu),
-		       st->iommu == LEAF_UNKNOWN && st->iommu_why[0] ? ": " : "",
-		       st->iommu == LEAF_UNKNOWN ? st->iommu_why : "", leaf_name(st->iommu_max));
-	why[0] = '\0';
+		       st->iommu == LEAF_UNKNOWN && st->iommu_why.msg[0] ? ": " : "",
+		       st->iommu == LEAF_UNKNOWN ? st->iommu_why.msg : "", leaf_name(st->iommu_max));
+	why_clear(why);
 	if (st->cpu.leaf != variant->leaf)
-		snprintf(why, len, "wanted %s leaves, the kernel installed %s", leaf_name(variant->leaf),
-			 leaf_name(st->cpu.leaf));
+		why_set(why, "wanted %s leaves, the kernel installed %s", leaf_name(variant->leaf),
+			leaf_name(st->cpu.leaf));
 	else if (variant->leaf == LEAF_PUD && st->iommu_max == LEAF_PTE)
-		snprintf(why, len, "the IOMMU has no large pages (its capability register)");
+		why_set(why, "the IOMMU has no large pages (its capability register)");
 	else if (st->iommu != LEAF_UNKNOWN && st->iommu_max != LEAF_UNKNOWN &&
 		 st->iommu < (variant->leaf < st->iommu_max ? variant->leaf : st->iommu_max))
 		ksft_print_msg("the IOMMU maps the BAR with smaller pages than it and the CPU side allow\n");
-	return why;
+	return why->msg;
 }
 
 /* " EINVAL=2 EFAULT=5", or " none": the failed maps by errno. */
@@ -504,7 +502,7 @@ static void report_counts(FIXTURE_DATA(dma_map_race) *self, uint64_t elapsed)
 TEST_F_TIMEOUT(dma_map_race, map_under_walks, RACE_TEST_TIMEOUT_S)
 {
 	bool verify = self->pair.dma_open && variant->bar == BAR_LARGEST && !variant->expect_errno;
-	char why[160];
+	struct why why;
 	uint64_t elapsed;
 	int i, failures;
 
@@ -517,15 +515,15 @@ TEST_F_TIMEOUT(dma_map_race, map_under_walks, RACE_TEST_TIMEOUT_S)
 	ASSERT_LT(0, self->target);
 	ASSERT_TRUE(self->st->ready) TH_LOG("the target did not get ready in 30 s");
 	ASSERT_EQ(0, self->st->failed) TH_LOG("%s", self->st->first_failure);
-	if (premises(self, variant, why, sizeof(why))[0])
-		SKIP(return, "%s", why);
+	if (premises(self, variant, &why)[0])
+		SKIP(return, "%s", why.msg);
 
 	self->st->race_start_ns = now_ns();
 	for (i = 0; i < race_params.walkers; i++)
-		ASSERT_EQ(0, race_walker_start(self->rs, self->target, i));
+		ASSERT_EQ(0, __race_walker_start(self->rs, self->target, i));
 	failures = race_monitor(self->rs, &self->kmsg, &self->target,
 				(uint64_t)race_params.duration_s * 1000000000ULL, HUNG_READ_MS, &elapsed);
-	if (self->target > 0 && race_kill_reap(self->target, 10000) == 0)
+	if (self->target > 0 && __race_kill_reap(self->target, 10000) == 0)
 		self->target = -1;
 	report_counts(self, elapsed);
 	ASSERT_EQ(0, failures);
@@ -553,16 +551,17 @@ TEST_F_TIMEOUT(dma_map_race, mapper_killable, RACE_TEST_TIMEOUT_S)
 {
 	uint64_t bound_ns, t0, t_race, took, pressure_ns;
 	int i, ret, hung_s;
-	char why[160], line[256], errnos[256];
+	char line[256], errnos[256];
+	struct why why;
 	struct race_op *op = NULL;
 
 	self->target = target_start(self, variant, false, false);
 	ASSERT_LT(0, self->target);
 	ASSERT_TRUE(self->st->ready) TH_LOG("the target did not get ready in 30 s");
-	if (premises(self, variant, why, sizeof(why))[0])
-		SKIP(return, "%s", why);
+	if (premises(self, variant, &why)[0])
+		SKIP(return, "%s", why.msg);
 	for (i = 0; i < 2 * race_params.walkers && i < RACE_MAX_WALKERS; i++)
-		ASSERT_EQ(0, race_walker_start(self->rs, self->target, i));
+		ASSERT_EQ(0, __race_walker_start(self->rs, self->target, i));
 
 	bound_ns = 3 * self->st->uncontended_ns;
 	if (bound_ns < 2000000000ULL)
@@ -581,7 +580,7 @@ TEST_F_TIMEOUT(dma_map_race, mapper_killable, RACE_TEST_TIMEOUT_S)
 		op = race_op_hung(self->rs, bound_ns / 1000000);
 
 	t0 = now_ns();
-	ret = race_kill_reap(self->target, bound_ns / 1000000);
+	ret = __race_kill_reap(self->target, bound_ns / 1000000);
 	took = now_ns() - t0;
 	ksft_print_msg("killed the mapper after %llu map attempts (errno:%s) under %d walkers%s%s%s: %s %.1f ms (bound %.0f ms, uncontended map %.1f ms)\n",
 		       (unsigned long long)self->st->attempts, errno_summary(self->st, errnos, sizeof(errnos)),
@@ -598,12 +597,12 @@ TEST_F_TIMEOUT(dma_map_race, mapper_killable, RACE_TEST_TIMEOUT_S)
 		       op ? "a map stayed in the kernel past the bound, and SIGKILL did not end it" :
 		       "the mapper outlived SIGKILL");
 	/* Still there: give it 30 s more, then the kernel's own word on why. */
-	ret = race_kill_reap(self->target, 30000);
+	ret = __race_kill_reap(self->target, 30000);
 	if (!ret)
 		self->target = -1;
 	hung_s = (int)sysfs_read_long("/proc/sys/kernel/hung_task_timeout_secs");
 	if (ret && hung_s > 0 &&
-	    !kmsg_wait_for(&self->kmsg, "blocked for more than", (hung_s + 10) * 1000, line, sizeof(line)))
+	    !__kmsg_wait_for(&self->kmsg, "blocked for more than", (hung_s + 10) * 1000, line, sizeof(line)))
 		TH_LOG("the kernel: %s", line);
 	ASSERT_EQ(0, ret) TH_LOG("the mapper did not die within %.0f s of SIGKILL", (bound_ns + 30000000000ULL) / 1e9);
 	ASSERT_LE(took, bound_ns) TH_LOG("the mapper died %.1f ms after SIGKILL", took / 1e6);
