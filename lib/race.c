@@ -292,26 +292,6 @@ static int race_probe_read(pid_t pid, const char *file, int timeout_ms)
 	}
 }
 
-long race_minflt(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	long minflt = -1;
-	int i;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (__sysfs_read(path, buf, sizeof(buf)))
-		return -1;
-	/* Fields after the command name (which may hold spaces): state is field 3, minflt 10. */
-	p = strrchr(buf, ')');
-	if (!p)
-		return -1;
-	for (i = 2; p && i < 10; i++)
-		p = strchr(p + 1, ' ');
-	if (p)
-		minflt = strtol(p + 1, NULL, 10);
-	return minflt;
-}
-
 void race_wchan(pid_t pid, char *buf, int len)
 {
 	char path[64];

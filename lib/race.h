@@ -60,6 +60,13 @@ struct race_shared {
 	volatile int target_failed;		/* the target saw its own failure: end the race */
 	struct race_op ops[RACE_MAX_OPS];
 	volatile uint64_t refaults;		/* refault sweeps by the target */
+	/*
+	 * Minor faults the target's refaulters took within their sweeps
+	 * (getrusage() per thread around each): the mapping's refaults of
+	 * what a walk split, and nothing else: the target's own count also
+	 * has its stacks' and fork's, a few in every race.
+	 */
+	volatile uint64_t refault_faults;
 	volatile uint64_t region_start;		/* what the pagemap walkers read */
 	volatile uint64_t region_end;
 	struct walker_state walkers[RACE_MAX_WALKERS];
@@ -124,9 +131,6 @@ void race_walks_summary(struct race_shared *rs, char *buf, int len);
 
 /* The first of rs->ops in progress for over ms milliseconds, or NULL. */
 struct race_op *race_op_hung(struct race_shared *rs, int ms);
-
-/* Minor faults of a process so far (/proc/pid/stat), or -1. */
-long race_minflt(pid_t pid);
 
 /* The wait channel of a stuck process, for the report. */
 void race_wchan(pid_t pid, char *buf, int len);

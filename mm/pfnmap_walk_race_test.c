@@ -132,12 +132,16 @@ static void *refaulter(void *arg)
 {
 	struct race_shared *rs = arg;
 	size_t off, size = rs->region_end - rs->region_start;
+	struct rusage r0 = {}, r1 = {};
 	int c;
 
 	while (!rs->stop) {
+		getrusage(RUSAGE_THREAD, &r0);
 		for (c = 0; c < COPIES; c++)
 			for (off = 0; off < size; off += SZ_2M)
 				(void)target_region[c][off];
+		getrusage(RUSAGE_THREAD, &r1);
+		__atomic_fetch_add(&rs->refault_faults, r1.ru_minflt - r0.ru_minflt, __ATOMIC_RELAXED);
 		__atomic_fetch_add(&rs->refaults, 1, __ATOMIC_RELAXED);
 	}
 	return NULL;
@@ -182,7 +186,7 @@ static void target_main(FIXTURE_DATA(walk_race) *self, const FIXTURE_VARIANT(wal
 TEST_F_TIMEOUT(walk_race, walk_vs_refault, RACE_TEST_TIMEOUT_S)
 {
 	struct race_shared *rs = self->rs;
-	long f2m, f4k, faults0, refaults;
+	long f2m, f4k;
 	char line[160] = "", walks[160];
 	enum leaf got, worst = variant->leaf;
 	int i, copy, failures, g;
@@ -214,19 +218,16 @@ TEST_F_TIMEOUT(walk_race, walk_vs_refault, RACE_TEST_TIMEOUT_S)
 		SKIP(return, "wanted %s leaves, the kernel installed %s", leaf_name(variant->leaf),
 		     leaf_name(worst));
 
-	/* The target's own faults so far were the measurement's: count from here. */
-	faults0 = race_minflt(self->target);
 	for (i = 0; i < race_params.walkers; i++)
 		ASSERT_EQ(0, __race_walker_start(rs, self->target, i));
 
 	failures = race_monitor(rs, &self->kmsg, &self->target,
 				(uint64_t)race_params.duration_s * 1000000000ULL, HUNG_READ_MS, &elapsed);
-	refaults = self->target > 0 && faults0 >= 0 ? race_minflt(self->target) - faults0 : -1;
 	race_walks_summary(rs, walks, sizeof(walks));
-	ksft_print_msg("race: %.1f of %d s, %d walkers, %d refaulters, %s leaves: walks %s, sweeps=%llu, target minor faults during the race (refaults)=%ld, failures=%d\n",
+	ksft_print_msg("race: %.1f of %d s, %d walkers, %d refaulters, %s leaves: walks %s, sweeps=%llu, faults in the sweeps (refaults)=%llu, failures=%d\n",
 		       elapsed / 1e9, race_params.duration_s, rs->nr_walkers, REFAULTERS,
 		       leaf_name(variant->leaf), walks, (unsigned long long)rs->refaults,
-		       refaults, failures);
+		       (unsigned long long)rs->refault_faults, failures);
 	if (failures)
 		ksft_print_msg("first failure %.1f s into the race\n", elapsed / 1e9);
 	ASSERT_EQ(0, failures);
@@ -235,7 +236,8 @@ TEST_F_TIMEOUT(walk_race, walk_vs_refault, RACE_TEST_TIMEOUT_S)
 		ASSERT_LT(0ULL, (unsigned long long)rs->walkers[i].walks)
 			TH_LOG("the %s walker never finished a walk", walk_kind_name(rs->walkers[i].kind));
 	if (variant->walks_zap)
-		ASSERT_LT(0, refaults) TH_LOG("no walk split a leaf that the target then refaulted");
+		ASSERT_LT(0ULL, (unsigned long long)rs->refault_faults)
+			TH_LOG("no walk split a leaf that the target then refaulted");
 }
 
 int main(int argc, char **argv)

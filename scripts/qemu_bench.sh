@@ -54,7 +54,7 @@ try:
         if r["subtest"] == "walk_race.pud_1g.walk_vs_refault" and race.get("elapsed_s"):
             e = race["elapsed_s"]
             walks = f"{sum(race.get('walks', {}).values()) / e:.0f}"
-            refaults = f"{race.get('target_minor_faults_during_the_race_refaults', 0) / e:.0f}"
+            refaults = f"{race.get('faults_in_the_sweeps_refaults', 0) / e:.0f}"
         if r["subtest"] == "dma_map_race.vfio_type1v2_iommu_edu_bar0.map_under_walks" and race.get("elapsed_s"):
             maps = f"{race.get('dma_map', {}).get('attempts', 0) / race['elapsed_s']:.0f}"
 except (OSError, ValueError, KeyError):

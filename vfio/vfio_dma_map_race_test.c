@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,6 +54,12 @@ struct map_stats {
 	volatile uint64_t uncontended_ns;
 	volatile uint64_t race_start_ns, first_failure_ns;
 	volatile int ready;
+	/*
+	 * Minor faults the mappers took inside VFIO_IOMMU_MAP_DMA: type1's
+	 * fault-ins (fixup_user_fault()) of a leaf a walk split, and nothing
+	 * else (the target's own count also has its stacks' and fork's).
+	 */
+	volatile uint64_t fault_ins;
 	char first_failure[256];
 	volatile int failed;
 	char first_mismatch[256];	/* the P2P check's own, whatever failed first */
@@ -212,12 +219,16 @@ static int map_once(struct target_ctx *t, int op, uint64_t iova, size_t off, siz
 {
 	struct map_stats *st = t->self->st;
 	struct race_op *o = &t->self->rs->ops[op];
+	struct rusage r0, r1;
 	int ret, err;
 
 	__atomic_fetch_add(&st->attempts, 1, __ATOMIC_RELAXED);
+	getrusage(RUSAGE_THREAD, &r0);
 	o->started_ns = now_ns();
 	ret = __iommu_map(&t->self->iommu, (void *)(t->bar + off), iova, len);
 	o->started_ns = 0;
+	getrusage(RUSAGE_THREAD, &r1);
+	__atomic_fetch_add(&st->fault_ins, r1.ru_minflt - r0.ru_minflt, __ATOMIC_RELAXED);
 	err = -ret;
 	if (err >= 0 && err < MAX_ERRNO)
 		__atomic_fetch_add(&st->by_errno[err], 1, __ATOMIC_RELAXED);
@@ -314,6 +325,19 @@ static void *hammer(void *arg)
 	return NULL;
 }
 
+/* One map of the whole BAR, checked by a DMA when it can be, and its unmap. */
+static void mapper_round(struct target_ctx *t, uint64_t k)
+{
+	size_t size = t->self->map_size;
+
+	if (map_once(t, OP_MAPPER, IOVA_BAR, 0, size))
+		return;
+	if (t->verify)
+		verify_once(t, IOVA_BAR, ((k * 7919) % (size / SZ_2M)) * SZ_2M + (k * 192) % SZ_4K, k,
+			    &t->self->st->verified);
+	unmap_once(t, IOVA_BAR, size);
+}
+
 /* Map the pattern the P2P check has the device copy, at IOVA_RAM. */
 static int pattern_load(struct target_ctx *t, struct mem_buf *ram)
 {
@@ -334,7 +358,7 @@ static int pattern_load(struct target_ctx *t, struct mem_buf *ram)
  * with an unverified hammer of 2 MiB maps beside it. Nobody else touches
  * the BAR: the mappers' own fault-ins are the only refaults, so every map
  * after a walk's split finds the leaf gone and opens type1's window between
- * fault-in and lookup (about one map in three, by the minor faults). A
+ * fault-in and lookup (about one map in three, by the fault-ins). A
  * refaulter thread beside them kept the leaf present and halved the catch
  * rate on Debian sid (README, "Beside the naive reproducer").
  */
@@ -383,17 +407,12 @@ static void target_main(struct target_ctx *t)
 		unmap_once(t, IOVA_BAR, self->map_size);
 	}
 	self->st->iommu_max = iommu_max_leaf(dev->bdf, &self->st->iommu_why);
+
 	self->st->ready = 1;
 
 	pthread_create(&hammer_thread, NULL, hammer, t);
-	for (k = 0; !self->rs->stop; k++) {
-		if (map_once(t, OP_MAPPER, IOVA_BAR, 0, self->map_size))
-			continue;
-		if (t->verify)
-			verify_once(t, IOVA_BAR, ((k * 7919) % (self->map_size / SZ_2M)) * SZ_2M + (k * 192) % SZ_4K,
-				    k, &self->st->verified);
-		unmap_once(t, IOVA_BAR, self->map_size);
-	}
+	for (k = 0; !self->rs->stop; k++)
+		mapper_round(t, k);
 	pthread_join(hammer_thread, NULL);
 	_exit(0);
 }
@@ -465,14 +484,14 @@ static const char *errno_summary(const struct map_stats *st, char *buf, size_t l
 	return buf[0] ? buf : " none";
 }
 
-static void report_counts(FIXTURE_DATA(dma_map_race) *self, uint64_t elapsed, long refaults)
+static void report_counts(FIXTURE_DATA(dma_map_race) *self, uint64_t elapsed, uint64_t refaults)
 {
 	char errnos[256], walks[160];
 
 	race_walks_summary(self->rs, walks, sizeof(walks));
-	ksft_print_msg("race: %.1f of %d s, %d walkers: walks %s, target minor faults during the race (refaults)=%ld; dma_map attempts=%llu ok=%llu verified=%llu hammer verified=%llu mismatches=%llu unmap failures=%llu, errno:%s; uncontended map %.1f ms\n",
+	ksft_print_msg("race: %.1f of %d s, %d walkers: walks %s, fault-ins in MAP_DMA (refaults)=%llu; dma_map attempts=%llu ok=%llu verified=%llu hammer verified=%llu mismatches=%llu unmap failures=%llu, errno:%s; uncontended map %.1f ms\n",
 		       elapsed / 1e9, race_params.duration_s, self->rs->nr_walkers, walks,
-		       refaults, (unsigned long long)self->st->attempts,
+		       (unsigned long long)refaults, (unsigned long long)self->st->attempts,
 		       (unsigned long long)self->st->successes, (unsigned long long)self->st->verified,
 		       (unsigned long long)self->st->hammer_verified,
 		       (unsigned long long)self->st->mismatches,
@@ -490,7 +509,7 @@ TEST_F_TIMEOUT(dma_map_race, map_under_walks, RACE_TEST_TIMEOUT_S)
 	bool verify = self->pair.dma_open && variant->bar == BAR_LARGEST && !variant->expect_errno;
 	struct why why;
 	uint64_t elapsed;
-	long faults0, refaults;
+	uint64_t faults0, refaults;
 	int i, failures;
 
 	if (!verify)
@@ -505,14 +524,13 @@ TEST_F_TIMEOUT(dma_map_race, map_under_walks, RACE_TEST_TIMEOUT_S)
 	if (premises(self, variant, &why)[0])
 		SKIP(return, "%s", why.msg);
 
-	faults0 = race_minflt(self->target);
+	faults0 = self->st->fault_ins;
 	self->st->race_start_ns = now_ns();
 	for (i = 0; i < race_params.walkers; i++)
 		ASSERT_EQ(0, __race_walker_start(self->rs, self->target, i));
 	failures = race_monitor(self->rs, &self->kmsg, &self->target,
 				(uint64_t)race_params.duration_s * 1000000000ULL, HUNG_READ_MS, &elapsed);
-	/* The mappers' fault-ins of the leaves the walks split, read before the kill. */
-	refaults = self->target > 0 && faults0 >= 0 ? race_minflt(self->target) - faults0 : -1;
+	refaults = self->st->fault_ins - faults0;
 	if (self->target > 0 && __race_kill_reap(self->target, 10000) == 0)
 		self->target = -1;
 	report_counts(self, elapsed, refaults);
@@ -527,7 +545,8 @@ TEST_F_TIMEOUT(dma_map_race, map_under_walks, RACE_TEST_TIMEOUT_S)
 	 * PTE ones they leave alone), and iommufd fails before it faults.
 	 */
 	if (variant->leaf == LEAF_PUD && !variant->expect_errno)
-		ASSERT_LT(0, refaults) TH_LOG("no walk split a leaf that the mappers then faulted in again");
+		ASSERT_LT(0ULL, (unsigned long long)refaults)
+			TH_LOG("no walk split a leaf that the mappers then faulted in again");
 	if (verify) {
 		ASSERT_LT(0ULL, (unsigned long long)self->st->verified);
 		ASSERT_LT(0ULL, (unsigned long long)self->st->hammer_verified);
