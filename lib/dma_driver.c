@@ -8,6 +8,7 @@
 
 #include "dma_driver.h"
 #include "drivers/edu/edu.h"
+#include "pci_bind.h"
 #include "util.h"
 #include "vfio_pci.h"
 
@@ -95,6 +96,11 @@ int __dma_device_open(struct dma_driver *drv, struct vfio_pci_device *dev, const
 			why_set(why, "no DMA driver takes %s (%s)", bdf, dma_driver_names());
 		drv->ops = NULL;
 		vfio_pci_device_close(dev);
+		/* Unplugged meanwhile: missing, as in __vfio_pci_device_open(). */
+		if (pci_device_gone(bdf)) {
+			why_set(why, "no PCI device %s (it went away while its driver started)", bdf);
+			ret = -EOPNOTSUPP;
+		}
 	}
 	return ret;
 }

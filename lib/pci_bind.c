@@ -41,6 +41,13 @@ int __pci_bdf_parse(const char *in, char out[PCI_BDF_LEN])
 	return 0;
 }
 
+bool pci_device_gone(const char *bdf)
+{
+	unsigned int vendor, device;
+
+	return __pci_device_ids(bdf, &vendor, &device) == -ENODEV;
+}
+
 int __pci_device_ids(const char *bdf, unsigned int *vendor, unsigned int *device)
 {
 	char path[PATH_MAX], buf[32];

@@ -25,6 +25,12 @@ int __pci_bdf_parse(const char *in, char out[PCI_BDF_LEN]);
 /* Fill vendor and device ids from sysfs; -errno (-ENODEV: no such device). */
 int __pci_device_ids(const char *bdf, unsigned int *vendor, unsigned int *device);
 
+/*
+ * Query: the device is not there (any more): its sysfs node is gone, as
+ * after a hot unplug. Not for a device that is there but misbehaves.
+ */
+bool pci_device_gone(const char *bdf);
+
 /* IOMMU group number, or -errno: -ENOENT when the device has none (no IOMMU). */
 int __pci_iommu_group(const char *bdf);
 
