@@ -13,6 +13,11 @@
 #   DIR: an already unpacked kselftest install (has run_kselftest.sh)
 #   PFNMAP_COLLECTION: the collection to run (default pfnmap)
 # Exit: run_kselftest.sh's (1 when a test failed); 2 bad usage or install.
+# Under LAVA (lava-test-case on PATH) a failed test is its test case's
+# result, and the run exits 0 once it reported results: LAVA runs the steps
+# with "set -e", and a step's non-zero exit ends the run before its end
+# signal, which LAVA records as the test definition failing (the run did
+# not complete). No result at all to report exits 1.
 
 src=${1:-}
 dest=${2:-/opt/kselftest-pfnmap}
@@ -77,8 +82,11 @@ if command -v lava-test-case >/dev/null; then
 	/^(not )?ok [0-9]+ selftests: / {
 		name = $0; sub(/^(not )?ok [0-9]+ selftests: [^ ]+: /, "", name); sub(/ # .*/, "", name)
 		emit(name, $0); prog = ""
-	}' "$out" | while read -r name result; do
+	}' "$out" > "$out.cases"
+	while read -r name result; do
 		lava-test-case "$name" --result "$result"
-	done
+	done < "$out.cases"
+	[ -s "$out.cases" ] || { echo "pfnmap-kselftest: no results to report (runner exit $rc)" >&2; exit 1; }
+	exit 0
 fi
 exit "$rc"

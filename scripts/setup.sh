@@ -17,13 +17,21 @@ PACKAGES="gcc make libc6-dev libmnl-dev pkg-config qemu-system-x86 busybox-stati
 	  kmod cpio xz-utils zstd gzip file python3 python3-junitparser
 	  flex bison bc libelf-dev libssl-dev patch"
 # What the project's own checks use (scripts/check.sh runs setup.sh --check):
-# the reports' validators, LAVA's schemas, the TAP parsers, kselftest's install.
+# the reports' validators, LAVA's schemas, the TAP parsers, kselftest's install,
+# and mmdebstrap for the chroot LAVA's dispatcher runs in (scripts/lava_chroot.sh:
+# lava-dispatcher is never installed on the host).
 CHECK_PACKAGES="python3-jsonschema python3-lxml lava-common autopkgtest
-		perl python3-tap python3-yaml python3-more-itertools rsync"
+		perl python3-tap python3-yaml python3-more-itertools rsync mmdebstrap"
 
 [ "${1:-}" = --check ] && PACKAGES="$PACKAGES $CHECK_PACKAGES"
 # shellcheck disable=SC2086
 pfnmap_need_packages $PACKAGES || exit 4
+# The chroot LAVA's dispatcher runs in (cached; made again only when its
+# package list or the mirror changes). Without it the LAVA check says why.
+if [ "${1:-}" = --check ]; then
+	bash "$SUITE/scripts/lava_chroot.sh" > /dev/null ||
+		echo "setup: no chroot for lava-dispatcher (make check's LAVA step will fail or skip)" >&2
+fi
 
 # shellcheck source=vm/headers.sh
 . "$SUITE/vm/headers.sh"

@@ -30,7 +30,7 @@ for e in ci.get("scheduler", []):
     if e.get("job") not in jobs:
         bad.append(f"scheduler: no job {e.get('job')!r}")
     bad += [f"scheduler: no platform {p!r}" for p in e.get("platforms", []) if p not in platforms]
-want = {k: lava["context"][k] for k in ("machine", "cpu", "memory", "extra_options")}
+want = {k: lava["context"].get(k) for k in ("machine", "cpu", "memory", "extra_options")}
 for name, plat in platforms.items():
     got = {k: plat.get("context", {}).get(k) for k in want}
     if got != want:

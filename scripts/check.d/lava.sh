@@ -3,8 +3,9 @@
 # LAVA's own schemas and give QEMU the platform vm/run.sh gives the suite;
 # and the gen_tar tarball, run by the test definition's script on a QEMU
 # platform without the devices, SKIPs every test with a reason, fails
-# nothing, and reports each result the way LAVA reads them. Sourced by
-# scripts/check.sh.
+# nothing, and reports each result the way LAVA reads them; and Debian's
+# lava-dispatcher runs the job as shipped on the devices, its own results
+# holding every result of the suite's KTAP. Sourced by scripts/check.sh.
 
 LAVA_WORK=$PFNMAP_CACHE/work/lava
 
@@ -62,16 +63,29 @@ lava_platform()
 # In the VM with no device: the tarball and the test definition's script
 # run under busybox. lava-test-case is LAVA's helper, which prints this
 # signal on the console for the dispatcher; a stand-in prints the same.
-lava_vm_no_devices()
+# The gen_tar tarball of the suite in a kernel tree (once a check): sets
+# LAVA_TARBALL and LAVA_INSTALL (the unpacked install, its programs).
+LAVA_TARBALL='' LAVA_INSTALL=''
+lava_tarball()
 {
-	local tree sel tarball guest out n rc t=$SECONDS
+	local tree sel n t=$SECONDS
+	[ -n "$LAVA_TARBALL" ] && [ -f "$LAVA_TARBALL" ] && return 0
 	tree=$(bash "$SUITE/scripts/kselftest_tree.sh" "$LAVA_WORK") || return 1
 	sel=$tree/tools/testing/selftests
 	make -s -C "$sel" TARGETS=pfnmap gen_tar > "$LAVA_WORK/gen_tar.log" 2>&1 ||
 		{ tail -n 5 "$LAVA_WORK/gen_tar.log" >&2; return 1; }
-	tarball=$sel/kselftest_install/kselftest-packages/kselftest.tar.gz
-	n=$(wc -l < "$sel/kselftest_install/kselftest-list.txt")
+	LAVA_TARBALL=$sel/kselftest_install/kselftest-packages/kselftest.tar.gz
+	LAVA_INSTALL=$sel/kselftest_install
+	n=$(wc -l < "$LAVA_INSTALL/kselftest-list.txt")
 	echo "  tarball of $n programs ready in $((SECONDS - t)) s" >&2
+}
+
+lava_vm_no_devices()
+{
+	local tarball guest out n rc t
+	lava_tarball || return 1
+	tarball=$LAVA_TARBALL
+	n=$(wc -l < "$LAVA_INSTALL/kselftest-list.txt")
 	guest=$LAVA_WORK/guest.sh out=$LAVA_WORK/vm
 	cat > "$guest" <<'GUEST'
 # Run by the VM's init in /pfnmap; the tarball and the script are in extra/.
@@ -113,8 +127,112 @@ lava_signals()
 		[ -z "$(grep '^<LAVA_SIGNAL_TESTCASE ' "$ktap" | cut -d' ' -f2 | sort | uniq -d)" ]
 }
 
+# The job for real: Debian's lava-dispatcher runs lava/job-qemu-x86_64.yaml
+# as shipped, from deploy to the test definition's results, in a chroot
+# (scripts/lava_chroot.sh: lava-dispatcher is not installed on the host),
+# with the device configuration lava-server would give it, rendered from
+# lava-server's own qemu device type (its .deb fetched, not installed) and a
+# device dictionary for this machine. The job's file:// URLs are the
+# artifacts, bound at /srv/lava/pfnmap in the chroot: Debian sid's kernel,
+# the ramdisk (scripts/lava_ramdisk.sh), the gen_tar tarball and a
+# repository of this work tree. The dispatcher's own results must hold
+# every KTAP result of the run with its status (scripts/lava_results.py),
+# and must be able to say no.
+LAVA_SRV=/srv/lava/pfnmap
+lava_dispatcher()
+{
+	local chroot rc art=$LAVA_WORK/dispatcher types dict kimg url t=$SECONDS
+	# Made by the set-up step (scripts/setup.sh --check), not here.
+	chroot=$(bash "$SUITE/scripts/lava_chroot.sh" --have); rc=$?
+	[ $rc = 4 ] && { echo "  SKIP: no chroot for lava-dispatcher can be made here (see above)" >&2; return 0; }
+	[ $rc = 0 ] || return 1
+	# shellcheck disable=SC2016
+	echo "  chroot $chroot ($(chroot "$chroot" dpkg-query -W -f='${Package} ${Version}, ' lava-dispatcher qemu-system-x86 python3-jinja2 | sed 's/, $//')) ready in $((SECONDS - t)) s" >&2
+	# lava-server's device types, of the dispatcher's release.
+	debian_pick host lava-server || return 1
+	types=$PFNMAP_CACHE/lava-server/$DEB_VERSION
+	debian_fetch "$DEB_CONF" "$types" lava-server || return 1
+	types=$types/usr/share/lava-server/device-types
+	[ -f "$types/qemu.jinja2" ] || { echo "  lava-server $DEB_VERSION has no qemu.jinja2" >&2; return 1; }
+
+	rm -rf "$art" && mkdir -p "$art/srv" || return 1
+	lava_tarball || return 1
+	cp "$LAVA_TARBALL" "$art/srv/kselftest.tar.gz" || return 1
+	# shellcheck disable=SC2046
+	kimg=$(bash "$SUITE/scripts/lava_ramdisk.sh" --kernel debian-sid "$art/srv/rootfs.cpio.gz" \
+		$(find "$LAVA_INSTALL" -type f -perm -u+x)) || return 1
+	cp "$kimg" "$art/srv/bzImage" || return 1
+	# The test definition's repository: this work tree as it stands.
+	git init -q --bare "$art/srv/pfnmap-selftests.git" &&
+	(cd "$SUITE" && export GIT_DIR=$art/srv/pfnmap-selftests.git GIT_WORK_TREE=$SUITE GIT_INDEX_FILE=$art/index &&
+	 git ls-files --cached --others --exclude-standard -z | xargs -0 git add -f -- &&
+	 git -c user.name=pfnmap -c user.email=pfnmap@localhost commit -q -m "pfnmap selftests as checked") || return 1
+	cp "$SUITE/lava/job-qemu-x86_64.yaml" "$art/srv/job.yaml"
+	cp "$SUITE/scripts/lava_device.py" "$art/srv/"
+	# The job as shipped: each of its file:// URLs must be an artifact here.
+	# shellcheck disable=SC2013
+	for url in $(sed -n 's|^ *\(url\|repository\): *file://||p' "$art/srv/job.yaml"); do
+		case $url in
+		"$LAVA_SRV"/*) [ -e "$art/srv/${url#"$LAVA_SRV"/}" ] ||
+			{ echo "  the job's file://$url is not among the artifacts" >&2; return 1; } ;;
+		*) echo "  the job's file://$url is not under $LAVA_SRV" >&2; return 1 ;;
+		esac
+	done
+
+	# This machine's QEMU device: KVM only where the suite's VM found it runs
+	# a guest (vm/run.sh's probe); TCG otherwise, the template's no_kvm.
+	dict=$art/srv/pfnmap-qemu01.jinja2
+	{
+		echo "{% extends 'qemu.jinja2' %}"
+		[ "$(cat "$PFNMAP_CACHE/kvm-probe.$(uname -r)" 2>/dev/null)" = kvm ] || echo "{% set no_kvm = True %}"
+	} > "$dict"
+	LAVA_CHROOT_BIND="$art/srv:$LAVA_SRV $types:/srv/lava/device-types" bash "$SUITE/scripts/lava_chroot.sh" --run "$chroot" \
+		python3 "$LAVA_SRV/lava_device.py" /srv/lava/device-types "$LAVA_SRV/pfnmap-qemu01.jinja2" \
+		"$LAVA_SRV/job.yaml" "$LAVA_SRV/device.yaml" 2>&1 | sed 's/^/  /' >&2
+	[ "${PIPESTATUS[0]}" = 0 ] || return 1
+	echo "  artifacts and device configuration ready in $((SECONDS - t)) s" >&2
+
+	t=$SECONDS
+	LAVA_CHROOT_BIND="$art/srv:$LAVA_SRV" bash "$SUITE/scripts/lava_chroot.sh" --run "$chroot" \
+		lava-run --job-id 1 --output-dir "$LAVA_SRV/out" --device "$LAVA_SRV/device.yaml" "$LAVA_SRV/job.yaml" \
+		> "$art/lava-run.out" 2> "$art/lava-run.log"
+	rc=$?
+	echo "  lava-run: exit $rc in $((SECONDS - t)) s; $(grep -c '"lvl": "results"' "$art/lava-run.log") results in its log; its result.yaml: $(tr '\n' ' ' < "$art/srv/out/result.yaml" 2>/dev/null)" >&2
+	grep '"lvl": "results"' "$art/lava-run.log" | grep -v '"definition": "0_' | cut -c1-220 | sed 's/^/    /' >&2
+	# A test case of each status (the failed ones all), as LAVA has them.
+	grep '"definition": "0_pfnmap-kselftest"' "$art/lava-run.log" | grep -m1 '"result": "pass"' | cut -c1-220 | sed 's/^/    /' >&2
+	grep '"definition": "0_pfnmap-kselftest"' "$art/lava-run.log" | grep -m1 '"result": "skip"' | cut -c1-220 | sed 's/^/    /' >&2
+	grep '"definition": "0_pfnmap-kselftest"' "$art/lava-run.log" | grep -m10 '"result": "fail"' | cut -c1-220 | sed 's/^/    /' >&2
+	python3 "$SUITE/scripts/lava_results.py" "$art/lava-run.log" 2>&1 | sed 's/^/  /' >&2
+	[ "${PIPESTATUS[0]}" = 0 ] && [ $rc = 0 ] || return 1
+
+	# It must be able to say no: a status flipped, a test case dropped, and
+	# a job whose test definition is not in its repository.
+	local log=$art/lava-run.log bad=$art/bad.log line
+	line=$(grep -n '"lvl": "results".*"definition": "0_pfnmap-kselftest"' "$log" | head -n1 | cut -d: -f1)
+	sed "${line}s/\"result\": \"\(pass\|skip\)\"/\"result\": \"fail\"/; t; ${line}s/\"result\": \"fail\"/\"result\": \"pass\"/" "$log" > "$bad"
+	python3 "$SUITE/scripts/lava_results.py" "$bad" > "$art/refuse-flip.txt" 2>&1 &&
+		{ echo "  a flipped status: accepted" >&2; return 1; }
+	echo "  a flipped status: refused ($(grep -m1 ': LAVA ' "$art/refuse-flip.txt" | sed 's/^ *//'))" >&2
+	sed "${line}d" "$log" > "$bad"
+	python3 "$SUITE/scripts/lava_results.py" "$bad" > "$art/refuse-drop.txt" 2>&1 &&
+		{ echo "  a dropped test case: accepted" >&2; return 1; }
+	echo "  a dropped test case: refused ($(grep -m1 ': LAVA ' "$art/refuse-drop.txt" | sed 's/^ *//'))" >&2
+	sed 's|path: lava/pfnmap-kselftest.yaml|path: lava/no-such-definition.yaml|' "$art/srv/job.yaml" > "$art/srv/broken-job.yaml"
+	t=$SECONDS
+	LAVA_CHROOT_BIND="$art/srv:$LAVA_SRV" bash "$SUITE/scripts/lava_chroot.sh" --run "$chroot" \
+		lava-run --job-id 2 --output-dir "$LAVA_SRV/out-broken" --device "$LAVA_SRV/device.yaml" "$LAVA_SRV/broken-job.yaml" \
+		> /dev/null 2> "$art/broken.log"
+	rc=$?
+	python3 "$SUITE/scripts/lava_results.py" "$art/broken.log" > "$art/refuse-broken.txt" 2>&1 &&
+		{ echo "  a job with a missing test definition: results accepted" >&2; return 1; }
+	[ $rc != 0 ] || { echo "  a job with a missing test definition: lava-run exit 0" >&2; return 1; }
+	echo "  a job with a missing test definition: lava-run exit $rc in $((SECONDS - t)) s, refused ($(grep -m1 'the job did not finish' "$art/refuse-broken.txt" | sed 's/^ *//' | cut -c1-200))" >&2
+}
+
 step "lava: job example and test definition pass LAVA's schemas" lava_schemas
 step "lava: the job's QEMU platform is vm/run.sh's" lava_platform
 step "lava: gen_tar tarball in a VM without devices: all SKIP with reasons, LAVA results" lava_vm_no_devices
+step "lava: Debian's lava-dispatcher runs the job (edu, ivshmem, intel-iommu): its results are the KTAP's" lava_dispatcher
 # The logs stay for a failure's reader; the tree goes.
 rm -rf "$LAVA_WORK/linux"
