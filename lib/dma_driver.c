@@ -7,21 +7,15 @@
 #include <unistd.h>
 
 #include "dma_driver.h"
-#include "drivers/edu/edu.h"
 #include "pci_bind.h"
 #include "util.h"
 #include "vfio_pci.h"
-
-/* Every driver, one line each; the first whose probe takes a device wins. */
-static const struct dma_driver_ops *const dma_drivers[] = {
-	&edu_ops,
-};
 
 int __dma_driver_probe(unsigned int vendor, unsigned int device, const struct dma_driver_ops **ops)
 {
 	size_t i;
 
-	for (i = 0; i < ARRAY_LEN(dma_drivers); i++) {
+	for (i = 0; i < dma_drivers_nr; i++) {
 		if (!dma_drivers[i]->probe(vendor, device)) {
 			if (ops)
 				*ops = dma_drivers[i];
@@ -36,7 +30,7 @@ const char *dma_driver_names(void)
 	static char names[128];
 	size_t i, used = 0;
 
-	for (i = 0; i < ARRAY_LEN(dma_drivers) && used < sizeof(names); i++)
+	for (i = 0; i < dma_drivers_nr && used < sizeof(names); i++)
 		used += snprintf(names + used, sizeof(names) - used, "%s%s", i ? ", " : "",
 				 dma_drivers[i]->name);
 	return names;

@@ -55,6 +55,10 @@ struct dma_driver {
 	void *priv;			/* the driver's own state */
 };
 
+/* Every driver (lib/dma_drivers.c, a line each): the first whose probe takes a device wins. */
+extern const struct dma_driver_ops *const dma_drivers[];
+extern const size_t dma_drivers_nr;
+
 /* The driver of a device with these ids: 0 with *ops set (ops may be NULL), or -ENODEV. */
 int __dma_driver_probe(unsigned int vendor, unsigned int device, const struct dma_driver_ops **ops);
 /* Query: "edu, ...": the drivers of the table, for SKIP reasons. */
