@@ -60,16 +60,19 @@ done
 # summary WHAT VERDICTS: detection rate, time to detect, failures per second.
 summary() {
 	awk -v runs="$runs" -v what="$1" -v dur="$duration" '
+	NF { total++ }
 	$1 == "caught" { n++; t[n] = $2; raced += $2 }
 	$1 == "passed" { raced += dur }
 	END {
+		# A GLOB of several tests gives a verdict per test and run.
+		of = total == runs ? runs " runs" : total " results (" runs " runs)"
 		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (t[j] < t[i]) { x = t[i]; t[i] = t[j]; t[j] = x }
 		rate = raced > 0 ? sprintf("%.3f", n / raced) : "-"
-		if (n == 0) { printf "%s: caught in 0 of %d runs; %s failures/s over %.0f s raced\n", what, runs, rate, raced; exit }
+		if (n == 0) { printf "%s: caught in 0 of %s; %s failures/s over %.0f s raced\n", what, of, rate, raced; exit }
 		med = (n % 2) ? t[(n + 1) / 2] : (t[n / 2] + t[n / 2 + 1]) / 2
 		p90 = t[int(0.9 * n + 0.999)]
-		printf "%s: caught in %d of %d runs; time to detect median %.1f s, p90 %.1f s, max %.1f s; %s failures/s over %.0f s raced\n",
-			what, n, runs, med, p90, t[n], rate, raced
+		printf "%s: caught in %d of %s; time to detect median %.1f s, p90 %.1f s, max %.1f s; %s failures/s over %.0f s raced\n",
+			what, n, of, med, p90, t[n], rate, raced
 	}' "$2"
 }
 summary "$only on $spec" "$out/verdicts"
