@@ -80,6 +80,9 @@ step "build (-Wall -Wextra -Werror, sid headers)" build_new
 step "build against 6.12 uapi headers" build_old
 step "VM: debian-6.12 kernel" vm_run debian-6.12 --kernel debian-6.12
 step "VM: debian-sid kernel" vm_run debian-sid --kernel debian-sid
+# Debian's newest kernel by name too (trixie-backports' 7.3.4 today): the
+# binary Debian ships, beside the suite's own builds of its source below.
+step "VM: debian-backports kernel" vm_run debian-backports --kernel debian-backports
 if [ -f "$SHARED/bzImage-7.2.13-iommufd" ]; then
 	step "VM: 7.2.13 iommufd kernel" vm_run iommufd-7.2 --kernel "$SHARED/bzImage-7.2.13-iommufd" \
 		--expect vm/expect/iommufd-7.2.expect

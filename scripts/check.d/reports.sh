@@ -5,11 +5,12 @@
 # agree with the runner's own verdicts, and the kernel matrix tabulates
 # them all; a missing or malformed file fails. No VM time of its own.
 
-# The runs vm_run made: the two Debian kernels always, the prebuilt ones
+# The runs vm_run made: the three Debian kernels always, the prebuilt ones
 # when check.sh had them.
 reports_runs() {
 	echo "$SUITE/output/check-debian-6.12"
 	echo "$SUITE/output/check-debian-sid"
+	echo "$SUITE/output/check-debian-backports"
 	[ -f "$SHARED/bzImage-7.2.13-iommufd" ] && echo "$SUITE/output/check-iommufd-7.2"
 	[ -f "$SHARED/bzImage-6.12.117-pagewalk-revert" ] && echo "$SUITE/output/check-pagewalk-revert"
 	[ -f "$SHARED/bzImage-7.3.4-dmabuf-mmap" ] && [ -f "$SERIES" ] && echo "$SUITE/output/check-dmabuf-mmap-7.3"
