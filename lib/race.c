@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -290,6 +291,14 @@ static int race_probe_read(pid_t pid, const char *file, int timeout_ms)
 		}
 		usleep(10000);
 	}
+}
+
+uint64_t race_thread_minflt(void)
+{
+	struct rusage ru = {};
+
+	getrusage(RUSAGE_THREAD, &ru);
+	return ru.ru_minflt;
 }
 
 void race_wchan(pid_t pid, char *buf, int len)

@@ -132,6 +132,14 @@ void race_walks_summary(struct race_shared *rs, char *buf, int len);
 /* The first of rs->ops in progress for over ms milliseconds, or NULL. */
 struct race_op *race_op_hung(struct race_shared *rs, int ms);
 
+/*
+ * Query: the minor faults the calling thread has taken so far
+ * (getrusage(RUSAGE_THREAD)). Read around an operation, the faults that
+ * operation took, and none of another thread's or of the process's own
+ * (its stacks, fork): the races count refaults with it.
+ */
+uint64_t race_thread_minflt(void);
+
 /* The wait channel of a stuck process, for the report. */
 void race_wchan(pid_t pid, char *buf, int len);
 

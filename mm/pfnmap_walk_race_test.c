@@ -17,7 +17,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -132,16 +131,15 @@ static void *refaulter(void *arg)
 {
 	struct race_shared *rs = arg;
 	size_t off, size = rs->region_end - rs->region_start;
-	struct rusage r0 = {}, r1 = {};
+	uint64_t faults0;
 	int c;
 
 	while (!rs->stop) {
-		getrusage(RUSAGE_THREAD, &r0);
+		faults0 = race_thread_minflt();
 		for (c = 0; c < COPIES; c++)
 			for (off = 0; off < size; off += SZ_2M)
 				(void)target_region[c][off];
-		getrusage(RUSAGE_THREAD, &r1);
-		__atomic_fetch_add(&rs->refault_faults, r1.ru_minflt - r0.ru_minflt, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&rs->refault_faults, race_thread_minflt() - faults0, __ATOMIC_RELAXED);
 		__atomic_fetch_add(&rs->refaults, 1, __ATOMIC_RELAXED);
 	}
 	return NULL;

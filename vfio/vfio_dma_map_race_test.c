@@ -21,7 +21,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -219,16 +218,15 @@ static int map_once(struct target_ctx *t, int op, uint64_t iova, size_t off, siz
 {
 	struct map_stats *st = t->self->st;
 	struct race_op *o = &t->self->rs->ops[op];
-	struct rusage r0, r1;
+	uint64_t faults0;
 	int ret, err;
 
 	__atomic_fetch_add(&st->attempts, 1, __ATOMIC_RELAXED);
-	getrusage(RUSAGE_THREAD, &r0);
+	faults0 = race_thread_minflt();
 	o->started_ns = now_ns();
 	ret = __iommu_map(&t->self->iommu, (void *)(t->bar + off), iova, len);
 	o->started_ns = 0;
-	getrusage(RUSAGE_THREAD, &r1);
-	__atomic_fetch_add(&st->fault_ins, r1.ru_minflt - r0.ru_minflt, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&st->fault_ins, race_thread_minflt() - faults0, __ATOMIC_RELAXED);
 	err = -ret;
 	if (err >= 0 && err < MAX_ERRNO)
 		__atomic_fetch_add(&st->by_errno[err], 1, __ATOMIC_RELAXED);
