@@ -146,16 +146,25 @@ print(len(d), "tmt results, the test itself", d[0]["result"] + ",", dict(sorted(
 	return $rc
 }
 
-# The refusals: a broken file must not pass for tmt's format.
+# The refusals: a broken file must not pass for tmt's format. The edits
+# need three results (two duplicate names), so they start from the
+# converted run with the most, not the newest one: that may be a bad-input
+# run of one result, where an edit of r[2] changed nothing and the
+# unchanged file was (rightly) accepted.
 tmt_refusals() {
-	local src=$TMT_WORK/json rc=0 what
+	local src rc=0 what
+	src=$(/usr/bin/python3 -c 'import json, sys
+print(max((d.rstrip("/") for d in sys.argv[1:]), key=lambda d: len(json.load(open(d + "/results.json")))))' \
+		"$TMT_WORK"/[0-9]*/ 2>/dev/null)
 	[ -f "$src/results.json" ] || { echo "  no converted results (the step before failed)" >&2; return 1; }
+	echo "  from ${src#"$TMT_WORK"/}: $(/usr/bin/python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))))' "$src/results.json") tmt results" >&2
 	for what in 'r[1]["result"] = "passed"' 'r[1]["name"] = r[1]["name"].lstrip("/")' \
 		'r[1]["log"] = ["../../etc/passwd"]' 'r[1]["note"] = "a string"' 'r[2]["name"] = r[1]["name"]' \
 		'del r[1]["result"]' 'r[1]["outcome"] = "pass"'; do
 		rm -rf "$TMT_WORK/bad" && cp -r "$src" "$TMT_WORK/bad"
 		/usr/bin/python3 -c "import json, sys; p = sys.argv[1]; r = json.load(open(p)); $what; json.dump(r, open(p, 'w'))" \
-			"$TMT_WORK/bad/results.json"
+			"$TMT_WORK/bad/results.json" ||
+			{ echo "  could not break the file: $what" >&2; rc=1; continue; }
 		if /usr/bin/python3 "$SUITE/scripts/tmt_results.py" --validate "$TMT_WORK/bad" 2> "$TMT_WORK/bad.log"; then
 			echo "  ACCEPTED: $what" >&2; rc=1
 		else
