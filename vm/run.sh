@@ -12,11 +12,15 @@
 #                          [--guest-script FILE [--guest-file FILE]...]
 #                          [--append KERNEL-ARGS] [--qemu-arg ARG]...
 #                          [--hang-timeout S] [--fault KIND@REGEX[+S]]
-#                          [--only PROGRAM:GLOB]... [--qemu QEMU] [TEST...]
+#                          [--only PROGRAM:GLOB]... [--qemu QEMU]
+#                          [--tcg-thread single|multi] [TEST...]
 #   SPEC: debian-sid (default), debian-6.12, or a bzImage path
 #   QEMU: host (the system's, default), backports (the host release's
 #         backports: QEMU 10 on Debian 12, unpacked into the cache, not
 #         installed) or a path (vm/qemu.sh); also PFNMAP_QEMU
+#   --tcg-thread: under TCG, one host thread per vCPU (multi, default: the
+#         races need both vCPUs at once) or one for both (single: no text
+#         patching Oops at boot, README "Boot crashes"); also PFNMAP_TCG_THREAD
 #   LIST: the emulated devices, names of vm/devices, comma-separated: all of
 #         them (default: edu,ivshmem), a part of them, or none (a plain QEMU
 #         platform: every test must SKIP with a reason)
@@ -65,6 +69,7 @@ fault_kind_ok() { local k; for k in $fault_kinds; do [ "$k" = "$1" ] && return 0
 
 spec=debian-sid modules= expect= out= tests=() guest_env=() devices=$all_devices
 extra_append= extra_qemu=() hang_timeout= fault= fault_re= only=() qemu_spec=
+tcg_thread=${PFNMAP_TCG_THREAD:-multi}
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel)  [ $# -ge 2 ] || die 2 "--kernel needs a SPEC"; spec=$2; shift 2 ;;
@@ -84,6 +89,7 @@ while [ $# -gt 0 ]; do
 	--append)  [ $# -ge 2 ] || die 2 "--append needs kernel arguments"; extra_append+=" $2"; shift 2 ;;
 	--qemu-arg) [ $# -ge 2 ] || die 2 "--qemu-arg needs an argument"; extra_qemu+=("$2"); shift 2 ;;
 	--qemu)    [ $# -ge 2 ] || die 2 "--qemu needs host, backports or a path"; qemu_spec=$2; shift 2 ;;
+	--tcg-thread) [ $# -ge 2 ] || die 2 "--tcg-thread needs single or multi"; tcg_thread=$2; shift 2 ;;
 	--hang-timeout) [ $# -ge 2 ] && [[ $2 =~ ^[1-9][0-9]*$ ]] || die 2 "--hang-timeout needs a number of seconds > 0"
 		   hang_timeout=$2; shift 2 ;;
 	--fault)   [ $# -ge 2 ] && fault_kind_ok "${2%%@*}" && [[ $2 == *@?* ]] ||
@@ -98,6 +104,7 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ -z "$expect" ] || [ -f "$expect" ] || die 2 "no expectations file $expect"
+case $tcg_thread in single|multi) ;; *) die 2 "--tcg-thread needs single or multi, not '$tcg_thread'" ;; esac
 
 qerr=$(mktemp)
 qemu_resolve "${qemu_spec:-${PFNMAP_QEMU:-${QEMU:-host}}}" 2>"$qerr"
@@ -189,10 +196,12 @@ kvm_probe()
 if [ "$(kvm_probe)" = kvm ]; then
 	accel=kvm cpu=host
 else
-	accel="tcg,thread=multi" cpu=max
+	accel="tcg,thread=$tcg_thread" cpu=max
 fi
 
-note "kernel $KERNEL_LABEL, accel ${accel%%,*}, output in $out"
+accel_note=${accel%%,*}
+[ "$accel" != tcg,thread=single ] || accel_note="tcg, one host thread for both vCPUs"
+note "kernel $KERNEL_LABEL, accel $accel_note, output in $out"
 
 # The devices asked for, in the table's order. Only a device behind a PCIe
 # port can be hot-unplugged on q35: for an unplug fault each line of the
