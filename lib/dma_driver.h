@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "slow.h"
 #include "why.h"
 
 /*
@@ -18,8 +19,11 @@ struct dma_driver;
 struct iommu;
 struct vfio_pci_device;
 
-/* What a test waits for one memcpy at most, and says when it is over. */
-#define DMA_DRIVER_TIMEOUT_MS	5000
+/*
+ * What a test waits for one memcpy at most, and says when it is over: 5 s,
+ * stretched on a slow machine (slow.h).
+ */
+#define DMA_DRIVER_TIMEOUT_MS	(5000 * slow_factor())
 
 /*
  * The ops are the __ kind (util.h): 0 or -errno, never an assert, since

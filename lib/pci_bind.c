@@ -392,7 +392,7 @@ static bool proc_refers_to(const char *pid, const char *const targets[], int nr)
 	}
 	if (dir)
 		closedir(dir);
-	return found || maps_mention(pid, targets, nr, 5000) != 0;
+	return found || maps_mention(pid, targets, nr, 5000 * slow_factor()) != 0;
 }
 
 pid_t pci_vfio_holder(const char *bdf)
@@ -467,7 +467,7 @@ int __pci_undo_rebind(const char *line, struct why *why)
 		why_set(why, "%s is in use by pid %d", bdf, holder);
 		return -EBUSY;
 	}
-	ret = __pci_driver_restore(&b, 10000);
+	ret = __pci_driver_restore(&b, PCI_BIND_TIMEOUT_MS);
 	if (ret)
 		why_set(why, "giving %s back to %s: %s", bdf, b.orig_driver[0] ? b.orig_driver : "no driver",
 			strerror(-ret));

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "slow.h"
 #include "state.h"
 #include "why.h"
 
@@ -55,6 +56,9 @@ int __pci_driver_bind(const char *bdf, const char *driver, struct pci_binding *s
 
 /* Undo __pci_driver_bind(): rebind the original driver and override. */
 int __pci_driver_restore(struct pci_binding *save, int timeout_ms);
+
+/* The timeout_ms of the library's own binds and unbinds: 10 s, stretched on a slow machine. */
+#define PCI_BIND_TIMEOUT_MS	(10000 * slow_factor())
 
 /*
  * Undo a "rebind BDF DRIVER OVERRIDE" record a dead process left (state.h);

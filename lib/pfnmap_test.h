@@ -9,9 +9,12 @@
  * when the kernel logged what kmsg_is_bad() names while it ran.
  */
 #include "devsel.h"
+#include "dma_driver.h"
 #include "kmsg.h"
+#include "pci_bind.h"
 #include "race.h"
 #include "recover.h"
+#include "slow.h"
 #include "state.h"
 
 /*
@@ -50,14 +53,6 @@
 } while (0)
 
 /*
- * After the suite's own parsers took their options: the harness answers an
- * option it does not know with its whole usage and exit 1, but the suite's
- * options are the long ones, so a long option left here is a mistyped one
- * of ours: one line, and exit 1 like every usage error of a test program
- * (kselftest reads 2 as XFAIL). Then run the tests, and undo what a test
- * killed on timeout left behind (state.h).
- */
-/*
  * --list-names: every test as fixture.variant.test, in the order the
  * harness runs them, one a line. The VM runner uses it to resume a program
  * after a kernel crash with the tests that did not get to run (-r NAME).
@@ -74,6 +69,40 @@ static inline void pfnmap_list_names(void)
 				printf("%s%s%s.%s\n", f->name, v->name[0] ? "." : "", v->name, t->name);
 }
 
+/*
+ * On a slow machine (slow.h): each test's harness timeout stretched by the
+ * factor of the bounds inside it, so that a test that fits its timeout
+ * here fits it there too, and one line at the start saying so, so that a
+ * lab's log shows that KSFT_MACHINE_SLOW was seen and honoured.
+ */
+static inline void pfnmap_slow_start(void)
+{
+	struct __fixture_metadata *f;
+	struct __test_metadata *t;
+
+	if (slow_factor() == 1)
+		return;
+	for (f = __fixture_list; f; f = f->next)
+		for (t = f->tests; t; t = t->next)
+			t->timeout *= slow_factor();
+	ksft_print_msg("KSFT_MACHINE_SLOW=yes: time bounds x%d (DMA %d s, hung /proc read or MAP_DMA %d s, bind %d s, reap %d s; test timeouts %d s, races %d s); race durations not stretched (--duration=%d)\n",
+		       slow_factor(), DMA_DRIVER_TIMEOUT_MS / 1000, RACE_HUNG_MS / 1000,
+		       PCI_BIND_TIMEOUT_MS / 1000, RACE_REAP_MS / 1000,
+		       TEST_TIMEOUT_DEFAULT * slow_factor(), RACE_TEST_TIMEOUT_S * slow_factor(),
+		       race_params.duration_s);
+	/* The harness forks each test: nothing of ours may wait in stdout's buffer then. */
+	fflush(stdout);
+}
+
+/*
+ * After the suite's own parsers took their options: the harness answers an
+ * option it does not know with its whole usage and exit 1, but the suite's
+ * options are the long ones, so a long option left here is a mistyped one
+ * of ours: one line, and exit 1 like every usage error of a test program
+ * (kselftest reads 2 as XFAIL). Then run the tests (their timeouts
+ * stretched on a slow machine), and undo what a test killed on timeout
+ * left behind (state.h).
+ */
 static inline int pfnmap_test_run(int argc, char **argv)
 {
 	int i;
@@ -90,6 +119,7 @@ static inline int pfnmap_test_run(int argc, char **argv)
 			argv[0], argv[i]);
 		exit(KSFT_FAIL);
 	}
+	pfnmap_slow_start();
 	state_recover_at_exit();
 	return test_harness_run(argc, argv);
 }

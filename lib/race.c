@@ -312,7 +312,8 @@ void race_wchan(pid_t pid, char *buf, int len)
 		snprintf(buf, len, "none: running");
 }
 
-#define PROBE_READ_MS 5000
+/* A fresh read after the race, stretched on a slow machine (slow.h). */
+#define PROBE_READ_MS (5000 * slow_factor())
 
 struct race_op *race_op_hung(struct race_shared *rs, int ms)
 {

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "slow.h"
+
 /*
  * Page-table walkers for race tests: processes that read /proc/PID files of
  * a target process in a loop. They are separate processes so that a walker
@@ -86,11 +88,29 @@ struct race_params {
  * runs 10 variants of map_under_walks (a race) and mapper_killable (half
  * of one in the two variants with a zap window, a quarter elsewhere, 5 s
  * at least), 10 x (40 + 10 + 10 s of set-up and reaping) + 2 x 10 = 620 s.
+ * On a slow machine (slow.h) the set-up and reaping may take 4 times as
+ * long, the races not: 10 x (40 + 10 + 40) + 2 x 10 = 920 s, which
+ * `settings` does not hold (its comment says what such a run needs).
  * README, "Durations".
  */
 #define RACE_MAX_DURATION_S	40
-/* TEST_F_TIMEOUT of a race test: the race, its set-up and its reaping. */
+/*
+ * TEST_F_TIMEOUT of a race test: the race, its set-up and its reaping. The
+ * harness timeouts of every test are stretched with the bounds inside them
+ * (pfnmap_test_run()), so the 60 s for set-up and reaping become 240 s on
+ * a slow machine and a test that fits here fits there.
+ */
 #define RACE_TEST_TIMEOUT_S	(RACE_MAX_DURATION_S + 60)
+
+/*
+ * The liveness bounds of a race (slow.h stretches them; the race's
+ * duration is not): a walker's read of /proc/TARGET/... or a target's
+ * call (rs->ops) that has not returned after RACE_HUNG_MS is hung (a walk
+ * of 1 GiB takes well under a second), and a process killed with SIGKILL
+ * that is not reaped within RACE_REAP_MS is stuck in the kernel.
+ */
+#define RACE_HUNG_MS		(10000 * slow_factor())
+#define RACE_REAP_MS		(3000 * slow_factor())
 
 /*
  * Defaults, then environment, then argv (the options are removed). A bad

@@ -110,7 +110,7 @@ int __vfio_pci_device_open(struct vfio_pci_device *dev, const char *bdf, struct 
 		why_set(why, "%s has no IOMMU group (IOMMU disabled, or intel_iommu=on missing)", bdf);
 		return -EOPNOTSUPP;
 	}
-	ret = __pci_driver_bind(bdf, "vfio-pci", &dev->binding, 10000);
+	ret = __pci_driver_bind(bdf, "vfio-pci", &dev->binding, PCI_BIND_TIMEOUT_MS);
 	if (ret == -ENOENT) {
 		why_set(why, "vfio-pci is not loaded (modprobe vfio-pci)");
 		ret = -EOPNOTSUPP;
@@ -190,7 +190,7 @@ void vfio_pci_device_close(struct vfio_pci_device *dev)
 	if (dev->group_fd >= 0)
 		close(dev->group_fd);
 	dev->fd = dev->group_fd = -1;
-	__pci_driver_restore(&dev->binding, 10000);
+	__pci_driver_restore(&dev->binding, PCI_BIND_TIMEOUT_MS);
 }
 
 int __vfio_pci_config_read(struct vfio_pci_device *dev, unsigned int off, void *buf, size_t len)

@@ -29,8 +29,6 @@
 #include "util.h"
 #include "vfio_pci.h"
 
-#define HUNG_READ_MS	10000	/* a walk of 1 GiB takes well under a second */
-#define REAP_MS		3000
 /*
  * The walker loses only if it is preempted between zapping the leaf and
  * looking at the entry again, and a refaulter runs then: more refaulters
@@ -108,10 +106,10 @@ FIXTURE_TEARDOWN(walk_race)
 	if (self->rs) {
 		self->rs->stop = 1;
 		for (i = 0; i < self->rs->nr_walkers; i++)
-			if (__race_kill_reap(self->rs->walkers[i].pid, REAP_MS))
+			if (__race_kill_reap(self->rs->walkers[i].pid, RACE_REAP_MS))
 				self->stuck = true;
 	}
-	if (__race_kill_reap(self->target, REAP_MS))
+	if (__race_kill_reap(self->target, RACE_REAP_MS))
 		self->stuck = true;
 	if (self->dev_open && !self->stuck)
 		vfio_pci_device_close(&self->dev);
@@ -220,7 +218,7 @@ TEST_F_TIMEOUT(walk_race, walk_vs_refault, RACE_TEST_TIMEOUT_S)
 		ASSERT_EQ(0, __race_walker_start(rs, self->target, i));
 
 	failures = race_monitor(rs, &self->kmsg, &self->target,
-				(uint64_t)race_params.duration_s * 1000000000ULL, HUNG_READ_MS, &elapsed);
+				(uint64_t)race_params.duration_s * 1000000000ULL, RACE_HUNG_MS, &elapsed);
 	race_walks_summary(rs, walks, sizeof(walks));
 	ksft_print_msg("race: %.1f of %d s, %d walkers, %d refaulters, %s leaves: walks %s, sweeps=%llu, faults in the sweeps (refaults)=%llu, failures=%d\n",
 		       elapsed / 1e9, race_params.duration_s, rs->nr_walkers, REFAULTERS,

@@ -38,7 +38,8 @@
 #define IOVA_BAR	(1ULL << 34)		/* the verified mapper */
 #define IOVA_BAR2	(1ULL << 35)		/* the unverified hammer */
 #define IOVA_RAM	(1ULL << 33)		/* the P2P check's source pattern */
-#define HUNG_READ_MS	10000
+/* How long the target may take to map the BAR and prove the premises (slow.h stretches it). */
+#define TARGET_READY_S	30
 #define MAX_ERRNO	134
 #define PATTERN_LEN	2048
 
@@ -163,10 +164,10 @@ FIXTURE_TEARDOWN(dma_map_race)
 	if (self->rs) {
 		self->rs->stop = 1;
 		for (i = 0; i < self->rs->nr_walkers; i++)
-			if (__race_kill_reap(self->rs->walkers[i].pid, 3000))
+			if (__race_kill_reap(self->rs->walkers[i].pid, RACE_REAP_MS))
 				self->stuck = true;
 	}
-	if (__race_kill_reap(self->target, 3000))
+	if (__race_kill_reap(self->target, RACE_REAP_MS))
 		self->stuck = true;
 	if (self->stuck)
 		TH_LOG("the devices stay bound to vfio-pci: a process mapping a BAR is stuck in the kernel");
@@ -430,7 +431,7 @@ static pid_t target_start(FIXTURE_DATA(dma_map_race) *self, const FIXTURE_VARIAN
 	pid = fork();
 	if (pid == 0)
 		target_main(&t);
-	deadline = now_ns() + 30ULL * 1000000000;
+	deadline = now_ns() + (uint64_t)TARGET_READY_S * slow_factor() * 1000000000;
 	while (pid > 0 && !self->st->ready && now_ns() < deadline)
 		usleep(10000);
 	return pid;
@@ -517,7 +518,8 @@ TEST_F_TIMEOUT(dma_map_race, map_under_walks, RACE_TEST_TIMEOUT_S)
 		       "no device to drive the DMA");
 	self->target = target_start(self, variant, verify);
 	ASSERT_LT(0, self->target);
-	ASSERT_TRUE(self->st->ready) TH_LOG("the target did not get ready in 30 s");
+	ASSERT_TRUE(self->st->ready)
+		TH_LOG("the target did not get ready in %d s", TARGET_READY_S * slow_factor());
 	ASSERT_EQ(0, self->st->failed) TH_LOG("%s", self->st->first_failure);
 	if (premises(self, variant, &why)[0])
 		SKIP(return, "%s", why.msg);
@@ -527,9 +529,9 @@ TEST_F_TIMEOUT(dma_map_race, map_under_walks, RACE_TEST_TIMEOUT_S)
 	for (i = 0; i < race_params.walkers; i++)
 		ASSERT_EQ(0, __race_walker_start(self->rs, self->target, i));
 	failures = race_monitor(self->rs, &self->kmsg, &self->target,
-				(uint64_t)race_params.duration_s * 1000000000ULL, HUNG_READ_MS, &elapsed);
+				(uint64_t)race_params.duration_s * 1000000000ULL, RACE_HUNG_MS, &elapsed);
 	refaults = self->st->fault_ins - faults0;
-	if (self->target > 0 && __race_kill_reap(self->target, 10000) == 0)
+	if (self->target > 0 && __race_kill_reap(self->target, 10000 * slow_factor()) == 0)
 		self->target = -1;
 	report_counts(self, elapsed, refaults);
 	ASSERT_EQ(0, failures);
@@ -559,19 +561,21 @@ TEST_F_TIMEOUT(dma_map_race, map_under_walks, RACE_TEST_TIMEOUT_S)
  * blocks behind it). SIGKILL it when a map has been in the kernel for
  * longer than the bound, or after the pressure ran a quarter of --duration
  * (5 s at least): it must be gone within three times one uncontended map of
- * the range, 2 s at least.
+ * the range, 2 s at least. The bound is stretched on a slow machine
+ * (slow.h), the pressure is not: it is the race's duration.
  */
 TEST_F_TIMEOUT(dma_map_race, mapper_killable, RACE_TEST_TIMEOUT_S)
 {
 	uint64_t bound_ns, t0, t_race, took, pressure_ns;
-	int i, ret, hung_s;
+	int i, ret, hung_s, more_ms;
 	char line[256], errnos[256];
 	struct why why;
 	struct race_op *op = NULL;
 
 	self->target = target_start(self, variant, false);
 	ASSERT_LT(0, self->target);
-	ASSERT_TRUE(self->st->ready) TH_LOG("the target did not get ready in 30 s");
+	ASSERT_TRUE(self->st->ready)
+		TH_LOG("the target did not get ready in %d s", TARGET_READY_S * slow_factor());
 	if (premises(self, variant, &why)[0])
 		SKIP(return, "%s", why.msg);
 	for (i = 0; i < 2 * race_params.walkers && i < RACE_MAX_WALKERS; i++)
@@ -580,6 +584,7 @@ TEST_F_TIMEOUT(dma_map_race, mapper_killable, RACE_TEST_TIMEOUT_S)
 	bound_ns = 3 * self->st->uncontended_ns;
 	if (bound_ns < 2000000000ULL)
 		bound_ns = 2000000000ULL;
+	bound_ns *= slow_factor();
 	/*
 	 * Only a map that follows a huge leaf has the zap window, and without
 	 * a refaulter a walk lands in it only now and then (on a kernel
@@ -610,15 +615,22 @@ TEST_F_TIMEOUT(dma_map_race, mapper_killable, RACE_TEST_TIMEOUT_S)
 	ksft_print_msg("first failure %.1f s into the race: %s\n", (now_ns() - t_race) / 1e9,
 		       op ? "a map stayed in the kernel past the bound, and SIGKILL did not end it" :
 		       "the mapper outlived SIGKILL");
-	/* Still there: give it 30 s more, then the kernel's own word on why. */
-	ret = __race_kill_reap(self->target, 30000);
+	/*
+	 * Still there: give it 30 s more, then the kernel's own word on why
+	 * (its hung-task report, hung_task_timeout_secs after the task
+	 * blocked: the kernel's clock, so only our 10 s beyond it stretch).
+	 * Finite on a slow machine too: a mapper that never dies fails.
+	 */
+	more_ms = 30000 * slow_factor();
+	ret = __race_kill_reap(self->target, more_ms);
 	if (!ret)
 		self->target = -1;
 	hung_s = (int)sysfs_read_long("/proc/sys/kernel/hung_task_timeout_secs");
 	if (ret && hung_s > 0 &&
-	    !__kmsg_wait_for(&self->kmsg, "blocked for more than", (hung_s + 10) * 1000, line, sizeof(line)))
+	    !__kmsg_wait_for(&self->kmsg, "blocked for more than", (hung_s + 10 * slow_factor()) * 1000,
+			     line, sizeof(line)))
 		TH_LOG("the kernel: %s", line);
-	ASSERT_EQ(0, ret) TH_LOG("the mapper did not die within %.0f s of SIGKILL", (bound_ns + 30000000000ULL) / 1e9);
+	ASSERT_EQ(0, ret) TH_LOG("the mapper did not die within %.0f s of SIGKILL", (bound_ns / 1e6 + more_ms) / 1e3);
 	ASSERT_LE(took, bound_ns) TH_LOG("the mapper died %.1f ms after SIGKILL", took / 1e6);
 }
 

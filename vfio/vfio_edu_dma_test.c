@@ -18,6 +18,7 @@
 #include "iommu.h"
 #include "mem.h"
 #include "pfnmap_test.h"
+#include "slow.h"
 #include "util.h"
 #include "vfio_pci.h"
 
@@ -31,8 +32,10 @@
 #define SRC_IOVA	(1ULL << 33)
 /* The largest roundtrip: from 0x3000 to 0x200000 of the buffer, no overlap. */
 #define ROUNDTRIP_MAX	(1U << 20)
-/* DEFAULT_RATELIMIT_INTERVAL of dmar_fault(), with a margin. */
+/* DEFAULT_RATELIMIT_INTERVAL of dmar_fault(), with a margin: the kernel's clock, never stretched. */
 #define DMAR_RATELIMIT_S	6
+/* How long a fault report may take to reach the kernel log (slow.h stretches it). */
+#define FAULT_REPORT_MS		(3000 * slow_factor())
 
 struct dma_ctx {
 	struct kmsg kmsg;
@@ -284,7 +287,7 @@ TEST_F(edu_iova, stale_iova_after_unmap)
 		dma_driver_memcpy(&self->ctx.dma, SRC_IOVA, TEST_IOVA + SZ_4K, sizeof(expect));
 		ASSERT_EQ(0, memcmp(expect, mem + SZ_4K, sizeof(expect)))
 			TH_LOG("a DMA to an unmapped IOVA reached memory");
-		ret = __kmsg_wait_for(&self->ctx.kmsg, fault_addr, 3000, line, sizeof(line));
+		ret = __kmsg_wait_for(&self->ctx.kmsg, fault_addr, FAULT_REPORT_MS, line, sizeof(line));
 		if (!ret)
 			break;
 		/*
