@@ -31,6 +31,7 @@
 #   matches GLOB (the harness's -r), and only programs that have one.
 #   --hang-timeout: how long the guest may print nothing before the VM is
 #   declared hung (default: the settings timeout + 60 s).
+#   KSFT_MACHINE_SLOW (environment): goes to the guest as an --env does.
 #   --fault: inject a fault through the QEMU monitor once, S seconds
 #   (default 2) after the first KTAP line matching REGEX (the guest's output
 #   arrives in chunks, so aim at a program's start): KIND is
@@ -70,6 +71,10 @@ fault_kind_ok() { local k; for k in $fault_kinds; do [ "$k" = "$1" ] && return 0
 spec=debian-sid modules= expect= out= tests=() guest_env=() devices=$all_devices
 extra_append= extra_qemu=() hang_timeout= fault= fault_re= only=() qemu_spec=
 tcg_thread=${PFNMAP_TCG_THREAD:-multi}
+# kselftest's KSFT_MACHINE_SLOW (lib/slow.h) reaches the guest's programs as
+# it reaches them on a host run: set here, it is an --env of its own (first,
+# so that an explicit --env KSFT_MACHINE_SLOW=... wins).
+[ -z "${KSFT_MACHINE_SLOW+set}" ] || set -- --env "KSFT_MACHINE_SLOW=$KSFT_MACHINE_SLOW" "$@"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kernel)  [ $# -ge 2 ] || die 2 "--kernel needs a SPEC"; spec=$2; shift 2 ;;
