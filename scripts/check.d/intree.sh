@@ -37,6 +37,39 @@ intree_run_tests()
 	python3 "$SUITE/scripts/ktap.py" all-skip "$(intree_programs | wc -l)" "$log"
 }
 
+# NIPA (netdev's VM runner) runs a collection program by program, each by
+# the name kselftest-list.txt gives it, and on its slow machines with
+# KSFT_MACHINE_SLOW=yes. Each program's binary goes first, so the run must
+# build it; then its log must hold one result, that program's, every test
+# a SKIP with a reason, and the program's line saying its bounds are
+# stretched.
+intree_per_program()
+{
+	local p log rc=0 rcm t=$SECONDS t1 res
+	for p in $(intree_programs); do
+		t1=$SECONDS log=$INTREE_WORK/nipa-$p.log
+		rm -f "$INTREE_SEL/pfnmap/"*/"$p"
+		env -u PFNMAP_EDU_BDF -u PFNMAP_BAR_BDF -u PFNMAP_BDF -u VFIO_SELFTESTS_BDF KSFT_MACHINE_SLOW=yes \
+			make -C "$INTREE_SEL" TARGETS=pfnmap TEST_PROGS="$p" TEST_GEN_PROGS="" run_tests 2>&1 | cat > "$log"
+		rcm=${PIPESTATUS[0]}
+		res=$(grep -E '^(not )?ok [0-9]+ selftests: ' "$log")
+		echo "  TEST_PROGS=$p: make exit $rcm in $((SECONDS - t1)) s: ${res:-no result}" >&2
+		[ "$rcm" = 0 ] || rc=1
+		grep -q 'warning:' "$log" && { grep -m3 'warning:' "$log" >&2; rc=1; }
+		[ "$res" = "ok 1 selftests: pfnmap: $p" ] || { echo "  not the one result of $p alone" >&2; rc=1; }
+		grep -q '^# # KSFT_MACHINE_SLOW=yes: time bounds x' "$log" ||
+			{ echo "  $p did not say that KSFT_MACHINE_SLOW=yes stretches its bounds" >&2; rc=1; }
+		if python3 "$SUITE/scripts/ktap.py" all-skip 1 "$log" 2> "$log.all-skip"; then
+			sed -n 's/^all-skip: /    /p' "$log.all-skip" >&2
+		else
+			sed 's/^/  /' "$log.all-skip" >&2; rc=1
+		fi
+	done
+	grep -h '^# # KSFT_MACHINE_SLOW=' "$INTREE_WORK"/nipa-*.log | head -n1 | sed 's/^/  /' >&2
+	echo "  $(intree_programs | wc -l) programs one by one: $((SECONDS - t)) s" >&2
+	return $rc
+}
+
 intree_install()
 {
 	local t=$SECONDS p rc=0
@@ -124,6 +157,7 @@ intree_timed()
 
 step "in-tree: kernel tree with the suite as tools/testing/selftests/pfnmap, make headers" intree_timed intree_tree
 step "in-tree: make TARGETS=pfnmap run_tests (host: every test SKIPs with a reason)" intree_timed intree_run_tests
+step "in-tree: NIPA style, one program a run (TEST_PROGS=PROG TEST_GEN_PROGS=\"\"), KSFT_MACHINE_SLOW=yes" intree_timed intree_per_program
 step "in-tree: make TARGETS=pfnmap install" intree_timed intree_install
 step "in-tree: make TARGETS=pfnmap gen_tar" intree_timed intree_gen_tar
 step "in-tree: run_kselftest.sh -l and -c pfnmap from the tarball" intree_timed intree_run_kselftest
