@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # In-tree kselftest: with the suite as tools/testing/selftests/pfnmap of a
 # real kernel tree (Debian's newest linux-source), the collection "pfnmap"
-# builds and runs through the kselftest Makefile (every program SKIPs with a
-# reason on a host whose devices are not named), installs, packs (gen_tar),
+# builds and runs through the kselftest Makefile, whole and one program a
+# run as NIPA runs it (every program SKIPs with a reason on a host whose
+# devices are not named), installs, packs (gen_tar),
 # and the installed run_kselftest.sh lists and runs it; its names clash with
 # nothing of mainline. Sourced by scripts/check.sh.
 
