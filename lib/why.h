@@ -26,6 +26,17 @@ struct why {
 /* Set the reason, printf-style; nothing when why is NULL. */
 void why_set(struct why *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * A detail of a reason that differs from machine to machine (a BDF, an
+ * IOMMU group's number, an address): printed now as a diagnostic line on
+ * stderr ("# ..."; KTAP keeps it as a comment beside the result), never
+ * put in why->msg. A reason is the same on every machine that lacks the
+ * same thing, because labs make a result's name of it (LKFT's
+ * parse-output.py appends a SKIP's reason); the detail still reaches the
+ * log, right before the SKIP it explains.
+ */
+void why_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* No reason (yet): for the functions that start from a clean slate. */
 static inline void why_clear(struct why *why)
 {
