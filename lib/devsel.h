@@ -30,6 +30,26 @@ const char *devsel_dma(struct why *why);
 /* Query: the device whose largest BAR the huge-mapping tests use, or NULL with why. */
 const char *devsel_bar(struct why *why);
 
+/*
+ * How a reason names a device that was named for a role, without its BDF:
+ * labs make a result's name of its SKIP reason (LKFT's parse-output.py
+ * appends it), and a BDF would give the same test another name on every
+ * machine. Queries; each also says the BDF in the log, once per process (a
+ * harness test is one) and device, as a diagnostic line (why_note()):
+ * "# the BAR device (1af4:1110) is 0000:00:03.0 (PFNMAP_BAR_BDF)".
+ *   devsel_name()    the role and the PCI ids, with the DMA driver that
+ *                    takes it: "the DMA device (edu 1234:11e8)", "the BAR
+ *                    device (1af4:1110)", "the device (...)" for one named by
+ *                    --device=, PFNMAP_BDF or VFIO_SELFTESTS_BDF; the role
+ *                    alone when the ids cannot be read
+ *   devsel_role()    the role alone, for a reason that quotes the ids itself
+ *   devsel_origin()  what named it, for a device that is not there:
+ *                    "PFNMAP_EDU_BDF", "--bar=BDF", "the BDF argument"
+ */
+const char *devsel_name(const char *bdf);
+const char *devsel_role(const char *bdf);
+const char *devsel_origin(const char *bdf);
+
 struct iommu;
 struct vfio_pci_device;
 /*

@@ -6,6 +6,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "devsel.h"
 #include "dma_driver.h"
 #include "pci_bind.h"
 #include "util.h"
@@ -92,7 +93,8 @@ int __dma_device_open(struct dma_driver *drv, struct vfio_pci_device *dev, const
 		vfio_pci_device_close(dev);
 		/* Unplugged meanwhile: missing, as in __vfio_pci_device_open(). */
 		if (pci_device_gone(bdf)) {
-			why_set(why, "no PCI device %s (it went away while its driver started)", bdf);
+			why_set(why, "no PCI device at %s (it went away while its driver started)",
+				devsel_origin(bdf));
 			ret = -EOPNOTSUPP;
 		}
 	}

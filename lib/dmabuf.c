@@ -7,6 +7,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "devsel.h"
 #include "dmabuf.h"
 #include "iommu.h"
 #include "util.h"
@@ -32,7 +33,7 @@ int __vfio_pci_dmabuf_probe(struct vfio_pci_device *dev, struct why *why)
 	if (!ioctl(dev->fd, VFIO_DEVICE_FEATURE, &probe))
 		return 0;
 	why_set(why, "%s cannot export DMA-BUFs: VFIO_DEVICE_FEATURE_DMA_BUF probe: %s (kernel before 6.19, or CONFIG_VFIO_PCI_DMABUF off)",
-		dev->bdf, strerror(errno));
+		devsel_name(dev->bdf), strerror(errno));
 #else
 	why_set(why, "built against uapi headers without VFIO_DEVICE_FEATURE_DMA_BUF");
 	(void)dev;
@@ -141,7 +142,7 @@ static __attribute__((unused)) int feature_probe(struct vfio_pci_device *dev, ui
 
 	if (ret)
 		why_set(why, "%s: %s probe: %s (a kernel without \"vfio/pci: Add mmap() for DMABUFs\")",
-			dev->bdf, name, strerror(-ret));
+			devsel_name(dev->bdf), name, strerror(-ret));
 	return ret ? -EOPNOTSUPP : 0;
 }
 

@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "devsel.h"
 #include "vfio_pci.h"
 #include "util.h"
 
@@ -34,7 +35,9 @@ static int vfio_group_attach(struct vfio_pci_device *dev, int group, struct why 
 	dev->group_fd = open(path, O_RDWR | O_CLOEXEC);
 	if (dev->group_fd < 0) {
 		if (errno == ENOENT) {
-			why_set(why, "no %s (kernel built without CONFIG_VFIO_GROUP?)", path);
+			why_set(why, "%s has no /dev/vfio/GROUP (kernel built without CONFIG_VFIO_GROUP?)",
+				devsel_name(dev->bdf));
+			why_note("its group is IOMMU group %d: no %s", group, path);
 			return -EOPNOTSUPP;
 		}
 		return -errno;
@@ -42,8 +45,9 @@ static int vfio_group_attach(struct vfio_pci_device *dev, int group, struct why 
 	if (ioctl(dev->group_fd, VFIO_GROUP_GET_STATUS, &status))
 		return VFIO_FAIL(why, "VFIO_GROUP_GET_STATUS");
 	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
-		why_set(why, "IOMMU group %d is not viable: another device in it is bound to a host driver",
-			group);
+		why_set(why, "the IOMMU group of %s is not viable: another device in it is bound to a host driver",
+			devsel_name(dev->bdf));
+		why_note("its group is IOMMU group %d", group);
 		return -EOPNOTSUPP;
 	}
 	if (ioctl(dev->group_fd, VFIO_GROUP_SET_CONTAINER, &iommu->container_fd))
@@ -75,7 +79,7 @@ static int vfio_cdev_attach(struct vfio_pci_device *dev, struct why *why)
 	dir = opendir(path);
 	if (!dir) {
 		why_set(why, "%s has no vfio device cdev (kernel built without CONFIG_VFIO_DEVICE_CDEV)",
-			dev->bdf);
+			devsel_name(dev->bdf));
 		return -EOPNOTSUPP;
 	}
 	path[0] = '\0';
@@ -107,7 +111,8 @@ int __vfio_pci_device_open(struct vfio_pci_device *dev, const char *bdf, struct 
 
 	group = __pci_iommu_group(bdf);
 	if (group < 0) {
-		why_set(why, "%s has no IOMMU group (IOMMU disabled, or intel_iommu=on missing)", bdf);
+		why_set(why, "%s has no IOMMU group (IOMMU disabled, or intel_iommu=on missing)",
+			devsel_name(bdf));
 		return -EOPNOTSUPP;
 	}
 	ret = __pci_driver_bind(bdf, "vfio-pci", &dev->binding, PCI_BIND_TIMEOUT_MS);
@@ -148,7 +153,7 @@ fail:
 	 * it was never there, not a failure of the test.
 	 */
 	if (ret != -EOPNOTSUPP && pci_device_gone(bdf)) {
-		why_set(why, "no PCI device %s (it went away while being opened)", bdf);
+		why_set(why, "no PCI device at %s (it went away while being opened)", devsel_origin(bdf));
 		ret = -EOPNOTSUPP;
 	}
 	return ret;

@@ -136,7 +136,8 @@ static int edu_map_open(struct edu_map *m, enum map_via via, struct why *why)
 	if (!bdf)
 		return -EOPNOTSUPP;
 	if (__pci_device_ids(bdf, &vendor, &device) || edu_ops.probe(vendor, device)) {
-		why_set(why, "%s is %04x:%04x, not an edu device (1234:11e8)", bdf, vendor, device);
+		why_set(why, "%s is %04x:%04x, not an edu device (1234:11e8)", devsel_role(bdf), vendor,
+			device);
 		return -EOPNOTSUPP;
 	}
 	ret = __vfio_pci_device_open_any(&m->dev, bdf, &m->iommu, why);
@@ -144,7 +145,7 @@ static int edu_map_open(struct edu_map *m, enum map_via via, struct why *why)
 		return ret;
 	m->open = true;
 	if (m->dev.regions[0].size < BUF_LEN) {
-		why_set(why, "%s: BAR0 is smaller than %lu KiB", bdf, BUF_LEN / 1024);
+		why_set(why, "%s: BAR0 is smaller than %lu KiB", devsel_name(bdf), BUF_LEN / 1024);
 		return -EOPNOTSUPP;
 	}
 	vfio_pci_command_set(&m->dev, PCI_COMMAND_MEMORY, 0);
@@ -330,7 +331,8 @@ TEST_F(bar_mmap, reset_sigbus)
 
 	ASSERT_EQ(0, ioctl(self->m.dev.fd, VFIO_DEVICE_GET_INFO, &info));
 	if (!(info.flags & VFIO_DEVICE_FLAGS_RESET))
-		SKIP(return, "%s has no reset method (VFIO_DEVICE_FLAGS_RESET clear)", self->m.dev.bdf);
+		SKIP(return, "%s has no reset method (VFIO_DEVICE_FLAGS_RESET clear)",
+		     devsel_name(self->m.dev.bdf));
 	regs = via_map(&self->m, variant->via);
 	ASSERT_EQ(0, liveness(regs, 0x77, &got));
 	ASSERT_EQ(0, ioctl(self->m.dev.fd, VFIO_DEVICE_RESET)) TH_LOG("VFIO_DEVICE_RESET: %s", strerror(errno));

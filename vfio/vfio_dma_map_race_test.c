@@ -152,7 +152,7 @@ FIXTURE_SETUP(dma_map_race)
 			self->map_size = SZ_1G;
 		if (self->map_size < SZ_2M) {
 			fixture_close(self);
-			SKIP(return, "%s has no mmap-able BAR of 2 MiB or more", bar_bdf);
+			SKIP(return, "%s has no mmap-able BAR of 2 MiB or more", devsel_name(bar_bdf));
 		}
 	}
 }

@@ -116,7 +116,7 @@ FIXTURE_SETUP(pfnmap_map)
 	bar = self->bar_index = vfio_pci_largest_bar(&self->pair.bar_dev);
 	if (bar < 0 || self->pair.bar_dev.regions[bar].size < PIECE) {
 		pfnmap_map_close(self);
-		SKIP(return, "%s has no mmap-able BAR of 2 MiB", bdf);
+		SKIP(return, "%s has no mmap-able BAR of 2 MiB", devsel_name(bdf));
 	}
 
 	/* Anonymous memory right before and after the BAR: one range, three VMAs. */

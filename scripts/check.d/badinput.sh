@@ -64,12 +64,15 @@ step "bad input: VFIO_SELFTESTS_BDF of no device" bad_says 2 "no PCI device ffff
 
 # The mainline vfio selftests' runner appends the device's BDF to the
 # command line: a program takes it as the device for the role its ids fit.
+# The SKIP reason says what named the device, the line before it the BDF
+# (a reason holds no BDF: lib/devsel.h).
 mainline_bdf_argument() {
 	local out
 	out=$(env -u PFNMAP_BDF -u PFNMAP_EDU_BDF -u PFNMAP_BAR_BDF -u VFIO_SELFTESTS_BDF \
 		mm/pfnmap_walk_race_test -r walk_race.pte_4k.walk_vs_refault 0000:ff:1f.7 2>&1)
 	echo "  mm/pfnmap_walk_race_test -r walk_race.pte_4k.walk_vs_refault 0000:ff:1f.7 -> $(echo "$out" | grep -m1 '^ok')" >&2
-	echo "$out" | grep -qx 'ok 1 walk_race.pte_4k.walk_vs_refault # SKIP no PCI device 0000:ff:1f.7'
+	echo "$out" | grep -qx 'ok 1 walk_race.pte_4k.walk_vs_refault # SKIP no PCI device at the BDF argument' &&
+		echo "$out" | grep -qx '# the BAR device is 0000:ff:1f.7 (the BDF argument)'
 }
 step "bad input: a trailing BDF argument (mainline's run.sh) names the device" mainline_bdf_argument
 

@@ -41,10 +41,10 @@ step "fault: a /proc read that never returns is reported with where it waits" fa
 	'a read of /proc/[0-9]+/numa_maps has not returned for 10 s \(waiting in [a-z_]+\)|not ok 1 selftests: pfnmap/mm: pfnmap_walk_race_test' -- \
 	--env PFNMAP_FAULT_INJECT=proc-read-hang --env PFNMAP_RACE_DURATION=14 --env PFNMAP_TEST_ARGS=-vpud_1g pfnmap_walk_race_test
 step "fault: edu unplugged during the DMA test" fault_case unplug-edu 0 \
-	'injecting fault unplug-edu|SKIP no PCI device 0000:[0-9a-f:.]+|^ok 1 selftests: pfnmap/vfio: vfio_edu_dma_test|^ok 2 selftests: pfnmap/vfio: vfio_iommufd_pfnmap_test' -- \
+	'injecting fault unplug-edu|SKIP no PCI device at PFNMAP_EDU_BDF|# the DMA device.* is 0000:[0-9a-f:.]+ \(PFNMAP_EDU_BDF\)|^ok 1 selftests: pfnmap/vfio: vfio_edu_dma_test|^ok 2 selftests: pfnmap/vfio: vfio_iommufd_pfnmap_test' -- \
 	--fault 'unplug-edu@selftests: pfnmap/vfio: vfio_edu_dma_test+8' vfio_edu_dma_test vfio_iommufd_pfnmap_test
 step "fault: ivshmem unplugged during the walk race" fault_case unplug-ivshmem 0 \
-	'injecting fault unplug-ivshmem|walk_race.pte_4k.walk_vs_refault # SKIP no PCI device|^ok 1 selftests: pfnmap/mm: pfnmap_walk_race_test' -- \
+	'injecting fault unplug-ivshmem|walk_race.pte_4k.walk_vs_refault # SKIP no PCI device at PFNMAP_BAR_BDF|^ok 1 selftests: pfnmap/mm: pfnmap_walk_race_test' -- \
 	--env PFNMAP_RACE_DURATION=6 --fault 'unplug-ivshmem@RUN.*walk_race.pud_1g' pfnmap_walk_race_test
 step "fault: the VM paused for 20 s, then continued" fault_case stop-cont 0 \
 	'injecting fault stop-cont|^ok 1 selftests: pfnmap/vfio: vfio_edu_dma_test|expected: 50 results as expected' -- \
