@@ -238,8 +238,10 @@ int __pte_cache_bits(const void *addr, char *bits, size_t len, struct why *why)
 		break;
 	}
 	fclose(f);
-	if (ret)
-		why_set(why, "%s does not list %p", path, addr);
+	if (ret) {
+		why_note("%s does not list %p", path, addr);
+		why_set(why, "%s does not list the address of the mapping", path);
+	}
 	return ret;
 }
 

@@ -99,6 +99,7 @@ static int edu_export(struct edu_map *m)
 static int dmabuf_mmap_probe(struct vfio_pci_device *dev, int buf_fd, struct why *why)
 {
 	char name[256] = "";
+	unsigned int cdev;
 	void *p;
 	int err, series;
 
@@ -110,6 +111,11 @@ static int dmabuf_mmap_probe(struct vfio_pci_device *dev, int buf_fd, struct why
 	err = errno;
 	series = bar_mmap_is_dmabuf(dev, name, sizeof(name));
 	if (err == EINVAL && series == 0) {
+		/* A vfio cdev's number differs from machine to machine: the log's, not the reason's. */
+		if (sscanf(name, "/dev/vfio/devices/vfio%u", &cdev) == 1) {
+			why_note("the BAR mapping is %s", name);
+			snprintf(name, sizeof(name), "/dev/vfio/devices/vfioN");
+		}
 		why_set(why, "this kernel cannot mmap VFIO DMA-BUFs (mmap: EINVAL; its BAR mmaps are not DMA-BUFs: \"%s\"; series \"vfio/pci: Add mmap() for DMABUFs\")",
 			name);
 		return -EOPNOTSUPP;
