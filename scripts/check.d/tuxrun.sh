@@ -22,9 +22,13 @@
 # and LAVA's test shell (lava_dispatcher/actions/test/shell.py) keeps its
 # report keyed by test_case_id (a duplicate overwrites) and refuses one
 # with whitespace. Asserted: every name unique before make_names_unique, no
-# `not ok ... # SKIP`, every result pass, fail or skip, every program with
-# its own result line; and a KTAP with a `not ok # SKIP` or a test twice is
-# refused. (tuxrun is in no Debian suite: it is not run here.)
+# `not ok ... # SKIP`, no SKIP reason with a BDF (make_name puts the reason
+# in the name: a BDF gives the same test another name, and another history,
+# on every machine; the tests name a device by its role and PCI ids, and
+# print its BDF on a line of its own, lib/devsel.h), every result pass,
+# fail or skip, every program with its own result line; and a KTAP with a
+# `not ok # SKIP`, a test twice or a BDF in a SKIP reason is refused, each
+# for its own problem. (tuxrun is in no Debian suite: it is not run here.)
 
 TUXRUN_WORK=$PFNMAP_CACHE/work/tuxrun
 
@@ -84,6 +88,8 @@ def is_skip(directive):                 # tappy's Directive.skip_pattern
     return bool(re.match(r"^SKIP\S*", directive or "", re.I))
 
 RESULT = re.compile(r"^(not ok|ok)\s*\d*\s*([^#]*)#?\s*(.*)$")   # tappy's result_base
+# An ok result whose SKIP reason (which make_name appends to the name) holds a BDF.
+BDF_SKIP = re.compile(r"^(# )*ok\b[^#]*#\s*skip\S*\s.*\b[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]\b", re.I)
 rc, total = 0, 0
 for path in sys.argv[2:]:
     text = open(path, encoding="utf-8", errors="replace").read()
@@ -111,17 +117,20 @@ for path in sys.argv[2:]:
         results.append((pname, "fail" if p["result"] != "ok" else "skip" if is_skip(p["directive"]) else "pass"))
     notok_skip = [ln for ln in text.splitlines() if re.match(r"^(# )*not ok\b[^#]*#\s*skip", ln, re.I)]
     bad += [f"not ok with SKIP (LKFT: fail; the older parser: skip): {ln.strip()[:100]}" for ln in notok_skip]
+    bad += [f"a BDF in a SKIP reason (its LKFT name differs from machine to machine): {ln.strip()}"
+            for ln in text.splitlines() if BDF_SKIP.match(ln)]
     dups = [n for n, c in collections.Counter(n for n, _ in results).items() if c > 1]
     bad += [f"name twice (LKFT would call the second {n}_dup2): {n}" for n in dups]
     bad += [f"{n}: result {r!r}" for n, r in results if r not in ("pass", "fail", "skip")]
     bad += [f"{n!r}: not a LAVA test case id" for n, _ in results if not n or re.search(r"[\s=]", n)]
     counts = collections.Counter(r for _, r in results)
-    bdf = sum(1 for n, _ in results if re.search(r"0000_[0-9a-f]{2}_[0-9a-f]{2}_[0-7]", n))
     print(f"  {path}: {len(results)} LAVA test cases {dict(sorted(counts.items()))}, "
-          f"{len(set(n for n, _ in results))} names; {bdf} names carry a BDF (a SKIP's reason)"
+          f"{len(set(n for n, _ in results))} names"
           f"{'' if not bad else '; ' + str(len(bad)) + ' PROBLEMS'}", file=sys.stderr)
     for b in bad[:10]:
         print(f"    {b}", file=sys.stderr)
+    if len(bad) > 10:
+        print(f"    ... and {len(bad) - 10} more", file=sys.stderr)
     if results and not bad:
         print(f"    e.g. {results[0][0]} {results[0][1]}", file=sys.stderr)
     rc |= bool(bad) or not results
@@ -139,23 +148,31 @@ tuxrun_names() {
 	lkft_names "${files[@]}"
 }
 
-# A KTAP the names must refuse: a `not ok ... # SKIP`, a test twice.
+# A KTAP the names must refuse: a `not ok ... # SKIP`, a test twice, a BDF
+# in a SKIP reason (the old "0000:00:02.0 has no reset method ..."). Each
+# must be refused for its own problem, not for one the source already had.
 tuxrun_refusals() {
-	local src rc=0
+	local src f why rc=0
 	src=$(ls -S "$SUITE"/output/*/results.ktap | head -n 1)
 	mkdir -p "$TUXRUN_WORK"
 	sed '0,/^# ok \([0-9]*\) \(.*\) # SKIP /s//# not ok \1 \2 # SKIP /' "$src" > "$TUXRUN_WORK/notok-skip.ktap"
 	awk '/^# ok [0-9]+ / && !d { print; d = 1 } { print }' "$src" > "$TUXRUN_WORK/twice.ktap"
-	for f in notok-skip twice; do
+	sed '0,/^\(# ok [0-9]* .* # SKIP \).*/s//\10000:00:02.0 has no reset method (VFIO_DEVICE_FLAGS_RESET clear)/' \
+		"$src" > "$TUXRUN_WORK/bdf-skip.ktap"
+	for f in notok-skip:"not ok with SKIP" twice:"name twice" bdf-skip:"a BDF in a SKIP reason"; do
+		why=${f#*:} f=${f%%:*}
 		if lkft_names "$TUXRUN_WORK/$f.ktap" 2> "$TUXRUN_WORK/$f.log"; then
 			echo "  ACCEPTED: $f.ktap" >&2; rc=1
+		elif ! grep -q "^    $why" "$TUXRUN_WORK/$f.log"; then
+			echo "  refused $f.ktap, but not for '$why':" >&2
+			sed -n '2,4p' "$TUXRUN_WORK/$f.log" | cut -c1-150 >&2; rc=1
 		else
-			echo "  refused $f.ktap: $(sed -n 2p "$TUXRUN_WORK/$f.log" | sed 's/^ *//' | cut -c1-150)" >&2
+			echo "  refused $f.ktap: $(grep -m1 "^    $why" "$TUXRUN_WORK/$f.log" | sed 's/^ *//' | cut -c1-150)" >&2
 		fi
 	done
 	return $rc
 }
 
 step "tuxrun: the kselftest-pfnmap test class as tuxlava reads it (name, cmdfile, timeout, devices)" tuxrun_class
-step "tuxrun: the suite's KTAP named by LKFT's parse-output.py rules: unique, no 'not ok # SKIP', pass/fail/skip" tuxrun_names
-step "tuxrun: a KTAP with a 'not ok # SKIP' or a test twice is refused" tuxrun_refusals
+step "tuxrun: the suite's KTAP named by LKFT's parse-output.py rules: unique, no 'not ok # SKIP', no BDF in a SKIP reason, pass/fail/skip" tuxrun_names
+step "tuxrun: a KTAP with a 'not ok # SKIP', a test twice or a BDF in a SKIP reason is refused" tuxrun_refusals
