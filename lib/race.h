@@ -91,7 +91,7 @@ struct race_params {
  * On a slow machine (slow.h) the set-up and reaping may take 4 times as
  * long, the races not: 10 x (40 + 10 + 40) + 2 x 10 = 920 s, which
  * `settings` does not hold (its comment says what such a run needs).
- * README, "Durations".
+ * `settings` says the same, and README ("Every wait is bounded").
  */
 #define RACE_MAX_DURATION_S	40
 /*
