@@ -54,8 +54,12 @@ debian_apt_setup()
 		[ -z "$sec" ] || echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $sec $codename-security main" ;;
 	*)
 		echo "unknown apt set $name" >&2; return 1 ;;
-	esac > "$dir/sources.list"
-	cat > "$dir/apt.conf" <<CONF
+	esac > "$dir/sources.list.new" || return 1
+	# Written aside and renamed, as apt writes its lists: a cache copied with
+	# hard links (cp -al, to try a change against a warm cache) keeps its
+	# own files and never rewrites the original's through a shared inode.
+	mv "$dir/sources.list.new" "$dir/sources.list"
+	cat > "$dir/apt.conf.new" <<CONF
 Dir::Etc::SourceList "$dir/sources.list";
 Dir::Etc::SourceParts "$dir/none";
 Dir::State::Lists "$dir/lists";
@@ -64,6 +68,7 @@ Dir::Cache "$dir/cache";
 APT::Architecture "amd64";
 APT::Get::AllowUnauthenticated "false";
 CONF
+	mv "$dir/apt.conf.new" "$dir/apt.conf"
 	# Refresh at most daily; an old list still serves when the mirror is down.
 	if [ -z "$(find "$dir/lists" -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null)" ]; then
 		APT_CONFIG=$dir/apt.conf apt-get update -qq >/dev/null 2>&1 ||
