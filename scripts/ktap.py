@@ -123,6 +123,11 @@ def parse(text):
             # The harness's own verdict lines repeat what the result line says.
             if not re.match(r"^ +(OK|FAIL|XFAIL|XPASS|SKIP) +", body):
                 sub_lines.append(body)
+        elif running and line.startswith("# "):
+            # What the test wrote to stderr: the runner prefixes it once, the
+            # harness's own lines twice. The lib's asserts say why the test
+            # failed there ("dma_driver.c:157: ... assertion ... failed: ...").
+            sub_lines.append(line[2:])
         elif not running and line.startswith("# ") and not line.startswith("# TAP version"):
             # What the program said outside any subtest (a crash before the
             # first one, the harness's totals).

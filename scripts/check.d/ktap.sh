@@ -68,3 +68,35 @@ ktap_merge_crashed()
 }
 
 step "ktap: a program the VM ended in: every planned test once, CRASH and MISS" ktap_merge_crashed
+
+# The lib's asserts write to stderr, which the runner prefixes once ("# "),
+# where the harness's lines have two ("# # "): that line is the only one
+# saying why the test failed, and the expectations and the mutation check
+# match failure messages in a result's output.
+ktap_stderr_is_output()
+{
+	local d=$KTAP_WORK/stderr
+	rm -rf "$d" && mkdir -p "$d"
+	cat > "$d/results.ktap" <<-'EOF'
+	TAP version 13
+	1..1
+	# selftests: pfnmap/vfio: prog_test
+	# TAP version 13
+	# 1..1
+	# #  RUN           f.v.one ...
+	# lib/dma_driver.c:157: dma_driver_memcpy: assertion '!ret' failed: the device did not complete it within 5 s
+	# # one: Test failed
+	# #          FAIL  f.v.one
+	# not ok 1 f.v.one
+	not ok 1 selftests: pfnmap/vfio: prog_test # exit=1
+	EOF
+	/usr/bin/python3 "$SUITE/scripts/results.py" --ktap "$d/results.ktap" --release 6.12.0 > /dev/null
+	python3 - "$d/results.json" <<-'EOF'
+	import json, sys
+	r = [r for r in json.load(open(sys.argv[1]))["results"] if r["subtest"] == "f.v.one"][0]
+	print(f"  f.v.one: {r['outcome']}, output {r['output']}", file=sys.stderr)
+	assert any("did not complete it within 5 s" in ln for ln in r["output"]), "the assert's line is not in the output"
+	EOF
+}
+
+step "ktap: what a test wrote to stderr is in its result's output (the lib's asserts)" ktap_stderr_is_output
