@@ -64,7 +64,9 @@ out=$dest/$collection.ktap
 rc=$(cat "$out.rc")
 
 # One LAVA test case per program (PROGRAM) and per test of its nested KTAP
-# (PROGRAM.TEST), with LAVA's results: pass, fail or skip.
+# (PROGRAM.TEST), with LAVA's results: pass, fail or skip. In awk, not
+# scripts/ktap.py: a LAVA guest may have busybox and no Python. make check
+# (check.d/lava.sh) holds lava-run's results against the run's KTAP.
 if command -v lava-test-case >/dev/null; then
 	awk '
 	function emit(name, line,   res) {
