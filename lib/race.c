@@ -396,6 +396,60 @@ int race_monitor(struct race_shared *rs, struct kmsg *k, pid_t *target, uint64_t
 	rs->stop = 1;
 	*elapsed_ns = now_ns() - start;
 
+	/*
+	 * A read or call still in the kernel when the time is up is waited for,
+	 * up to the hung bound from its start: a walk that hangs late in the
+	 * race (or from the start of a short one) is reported as the hang it
+	 * is, not by the fresh read below.
+	 */
+	while (!failures && !rs->target_failed) {
+		bool busy = false;
+
+		for (i = 0; i < rs->nr_walkers; i++) {
+			struct walker_state *w = &rs->walkers[i];
+
+			if (w->pid <= 0 || !w->read_started_ns)
+				continue;
+			/* Killed in its last read: the kernel's doing, as during the race. */
+			if (waitpid(w->pid, &status, WNOHANG) == w->pid) {
+				if (WIFSIGNALED(status)) {
+					fprintf(stderr, "# walker of /proc/%d/%s was killed by signal %d after %llu walks\n",
+						*target, walk_kind_name(w->kind), WTERMSIG(status),
+						(unsigned long long)w->walks);
+					failures++;
+				}
+				w->pid = -1;
+				continue;
+			}
+			if (walker_hung(w, hung_ms)) {
+				race_wchan(w->pid, wchan, sizeof(wchan));
+				fprintf(stderr, "# a read of /proc/%d/%s has not returned for %d s (waiting in %s)\n",
+					*target, walk_kind_name(w->kind), hung_ms / 1000, wchan);
+				failures++;
+			}
+			busy = true;
+		}
+		/* A target may exit once told to stop; a signal is the kernel's doing. */
+		if (*target > 0 && waitpid(*target, &status, WNOHANG) == *target) {
+			if (WIFSIGNALED(status)) {
+				fprintf(stderr, "# the target died (signal %d)\n", WTERMSIG(status));
+				failures++;
+			}
+			*target = -1;
+		}
+		/* The target's calls (rs->ops), while it lives to finish them. */
+		op = *target > 0 ? race_op_hung(rs, hung_ms) : NULL;
+		if (op) {
+			fprintf(stderr, "# %s in the target has not returned for %d s\n", op->what, hung_ms / 1000);
+			failures++;
+		}
+		for (i = 0; *target > 0 && i < RACE_MAX_OPS; i++)
+			busy |= rs->ops[i].started_ns != 0;
+		if (!busy || failures)
+			break;
+		usleep(20000);
+	}
+
 	/* A walker that died in the kernel may still hold the mmap lock: look once more. */
 	if (*target > 0 && race_probe_read(*target, "numa_maps", PROBE_READ_MS) == -ETIMEDOUT) {
 		fprintf(stderr, "# a fresh read of /proc/%d/numa_maps did not return within %d s: its mmap lock is held\n",
@@ -403,6 +457,17 @@ int race_monitor(struct race_shared *rs, struct kmsg *k, pid_t *target, uint64_t
 		failures++;
 	}
 	return failures;
+}
+
+uint64_t race_duration_ns(bool window)
+{
+	uint64_t d = (uint64_t)race_params.duration_s * 1000000000ULL, q = d / 4;
+
+	if (window)
+		return d;
+	if (q < RACE_CONTROL_MIN_NS)
+		q = RACE_CONTROL_MIN_NS;
+	return q < d ? q : d;
 }
 
 uint64_t race_walks(struct race_shared *rs, enum walk_kind kind)
