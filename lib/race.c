@@ -343,6 +343,7 @@ int race_monitor(struct race_shared *rs, struct kmsg *k, pid_t *target, uint64_t
 	struct race_op *op;
 	char wchan[64];
 	int i, failures = 0, status;
+	pid_t tpid;
 
 	/* Only for the detection benchmark: its crash times start here. */
 	if (getenv("PFNMAP_RACE_MARK"))
@@ -402,6 +403,7 @@ int race_monitor(struct race_shared *rs, struct kmsg *k, pid_t *target, uint64_t
 	 * race (or from the start of a short one) is reported as the hang it
 	 * is, not by the fresh read below.
 	 */
+	tpid = *target;	/* the target may exit meanwhile; the messages name it */
 	while (!failures && !rs->target_failed) {
 		bool busy = false;
 
@@ -414,7 +416,7 @@ int race_monitor(struct race_shared *rs, struct kmsg *k, pid_t *target, uint64_t
 			if (waitpid(w->pid, &status, WNOHANG) == w->pid) {
 				if (WIFSIGNALED(status)) {
 					fprintf(stderr, "# walker of /proc/%d/%s was killed by signal %d after %llu walks\n",
-						*target, walk_kind_name(w->kind), WTERMSIG(status),
+						tpid, walk_kind_name(w->kind), WTERMSIG(status),
 						(unsigned long long)w->walks);
 					failures++;
 				}
@@ -424,7 +426,7 @@ int race_monitor(struct race_shared *rs, struct kmsg *k, pid_t *target, uint64_t
 			if (walker_hung(w, hung_ms)) {
 				race_wchan(w->pid, wchan, sizeof(wchan));
 				fprintf(stderr, "# a read of /proc/%d/%s has not returned for %d s (waiting in %s)\n",
-					*target, walk_kind_name(w->kind), hung_ms / 1000, wchan);
+					tpid, walk_kind_name(w->kind), hung_ms / 1000, wchan);
 				failures++;
 			}
 			busy = true;
@@ -449,6 +451,9 @@ int race_monitor(struct race_shared *rs, struct kmsg *k, pid_t *target, uint64_t
 			break;
 		usleep(20000);
 	}
+	/* A failure found here is timed when it was found, as in the race. */
+	if (failures)
+		*elapsed_ns = now_ns() - start;
 
 	/* A walker that died in the kernel may still hold the mmap lock: look once more. */
 	if (*target > 0 && race_probe_read(*target, "numa_maps", PROBE_READ_MS) == -ETIMEDOUT) {
