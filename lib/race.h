@@ -135,15 +135,6 @@ int __race_kill_reap(pid_t pid, int timeout_ms);
 
 
 /*
- * Watch a race for duration_ns (or until the first failure): the kernel log
- * (Oops, BUG, WARNING, lockups, stalls), walkers that die or whose read does
- * not return within hung_ms, a target call (rs->ops) that does not return
- * within hung_ms, and the target dying (*target is set to -1 once reaped). Each failure is printed as a KTAP diagnostic. Sets rs->stop, waits
- * for the reads and calls still in the kernel (each up to hung_ms from its
- * start), then checks that a fresh read of /proc/TARGET/numa_maps returns. Returns the
- * number of failures; *elapsed_ns is how long the race ran.
- */
-/*
  * How long a race runs. Where the variant has the window its bug needs
  * (a walk splits only PUD leaves of a PFNMAP, and only type1 follows the
  * PFNs a split leaves behind), the whole --duration: the detection curves
@@ -157,6 +148,17 @@ int __race_kill_reap(pid_t pid, int timeout_ms);
 #define RACE_CONTROL_MIN_NS	5000000000ULL
 uint64_t race_duration_ns(bool window);
 
+/*
+ * Watch a race for duration_ns (or until the first failure): the kernel log
+ * (Oops, BUG, WARNING, lockups, stalls), walkers that die or whose read does
+ * not return within hung_ms, a target call (rs->ops) that does not return
+ * within hung_ms, and the target dying (*target is set to -1 once reaped).
+ * Each failure is printed as a KTAP diagnostic. Sets rs->stop, waits for
+ * the reads and calls still in the kernel (each up to hung_ms from its
+ * start), then checks that a fresh read of /proc/TARGET/numa_maps returns.
+ * Returns the number of failures; *elapsed_ns is how long the race ran (to
+ * the failure, where one was found after the time was up).
+ */
 struct kmsg;
 int race_monitor(struct race_shared *rs, struct kmsg *k, pid_t *target, uint64_t duration_ns,
 		 int hung_ms, uint64_t *elapsed_ns);
