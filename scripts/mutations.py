@@ -15,7 +15,8 @@ applied), the way kernel_mutants.py reads a kernel mutant's run.
     mutations.py judge TABLE OUT
         per row: every result of its glob that runs is "not ok" with its
         MESSAGE ("red as expected"), or SKIPs where the kernel's
-        expectations say it SKIPs ("not verified"); and no result outside
+        expectations say it SKIPs, or passes saying the row's NOT REACHED
+        ("not verified"); and no result outside
         the rows failed unexpectedly (a mutation that breaks more than its
         own test). Prints a line per row, exits 1 when one does not hold.
 """
@@ -42,10 +43,10 @@ def rows(table):
             if not line.strip() or line.lstrip().startswith("#"):
                 continue
             fields = [x.strip() for x in line.split(SEP)]
-            if len(fields) != 4 or not all(fields):
-                raise ValueError(f"{table}:{n}: not PROGRAM | GLOB | SED | MESSAGE "
+            if len(fields) not in (4, 5) or not all(fields):
+                raise ValueError(f"{table}:{n}: not PROGRAM | GLOB | SED | MESSAGE [| NOT REACHED] "
                                  f"({len(fields)} fields)")
-            out.append(dict(zip(("program", "glob", "sed", "message"), fields)))
+            out.append(dict(zip(("program", "glob", "sed", "message", "not_reached"), fields)))
     return out
 
 
@@ -81,9 +82,15 @@ def judge(table, out):
         passed = [r for r in mine if r["outcome"] == "pass"]
         failed = [r for r in mine if r["outcome"] in NOT_OK]
         skipped = [r for r in mine if r["outcome"] == "skip"]
-        if passed:
-            print(f"  {what}: still passes with the mutation ({passed[0]['subtest']})", file=sys.stderr)
+        # A pass that says this kernel lacks what the mutated check needs.
+        said = row.get("not_reached")
+        unreached = [r for r in passed if said and any(said in ln for ln in text_of(doc, r))]
+        if len(unreached) < len(passed):
+            r = next(r for r in passed if r not in unreached)
+            print(f"  {what}: still passes with the mutation ({r['subtest']})", file=sys.stderr)
             ok = False
+        elif not failed and passed:
+            print(f"  {what}: passes saying \"{said}\" on this kernel: not verified", file=sys.stderr)
         elif not failed and skipped:
             # A SKIP the kernel's expectations do not name is no verdict.
             if any(r["expected"]["status"] == "unexpected" for r in skipped):

@@ -377,6 +377,8 @@ TEST_F(bar_mmap, maps_name)
 	if (strncmp(name, "/dmabuf:", 8)) {
 		/* Not DMA-BUF-backed: the device's own file, a cdev or the group's anon inode. */
 		ASSERT_NE(NULL, strstr(name, "vfio")) TH_LOG("the BAR mapping is named \"%s\"", name);
+		/* Said for the mutation check: the DMA-BUF name was not reached. */
+		TH_LOG("the BAR mapping is named \"%s\": not DMA-BUF-backed", name);
 		return;
 	}
 	snprintf(dir, sizeof(dir), "/sys/bus/pci/devices/%s/vfio-dev", self->m.dev.bdf);
