@@ -8,7 +8,8 @@ applied), the way kernel_mutants.py reads a kernel mutant's run.
 
     mutations.py list TABLE
         the rows, one "PROGRAM<TAB>GLOB<TAB>SED<TAB>MESSAGE" a line; exit 1
-        on a row that is not four " | "-separated fields
+        on a row that is not four or five " | "-separated fields (the
+        fifth, NOT REACHED, only the judge reads)
     mutations.py cover TABLE SOURCE...
         every TEST_F of the sources has a row (a test added without one is
         a test nobody proved can fail)
@@ -16,9 +17,9 @@ applied), the way kernel_mutants.py reads a kernel mutant's run.
         per row: every result of its glob that runs is "not ok" with its
         MESSAGE ("red as expected"), or SKIPs where the kernel's
         expectations say it SKIPs, or passes saying the row's NOT REACHED
-        ("not verified"); and no result outside
-        the rows failed unexpectedly (a mutation that breaks more than its
-        own test). Prints a line per row, exits 1 when one does not hold.
+        ("not verified"); and no result outside the rows failed
+        unexpectedly (a mutation that breaks more than its own test).
+        Prints a line per row, exits 1 when one does not hold.
 """
 
 import os
