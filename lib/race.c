@@ -336,14 +336,64 @@ static bool walker_hung(struct walker_state *w, int hung_ms)
 	return t && now_ns() - t > (uint64_t)hung_ms * 1000000;
 }
 
+/*
+ * One look at walker w: 1 when it failed (printed), else 0. During the race
+ * any exit of a walker is a failure; once stopping, walkers exit on their
+ * own, and only one killed in its last read (the kernel's doing) or a read
+ * still in the kernel past the bound counts.
+ */
+static int walker_check(struct race_shared *rs, struct walker_state *w, pid_t tpid, int hung_ms,
+			bool stopping)
+{
+	char wchan[64];
+	int status;
+
+	if (waitpid(w->pid, &status, WNOHANG) == w->pid) {
+		w->pid = -1;
+		if (WIFSIGNALED(status)) {
+			fprintf(stderr, "# walker of /proc/%d/%s was killed by signal %d after %llu walks\n",
+				tpid, walk_kind_name(w->kind), WTERMSIG(status), (unsigned long long)w->walks);
+			return 1;
+		}
+		if (stopping)
+			return 0;
+		fprintf(stderr, "# walker of /proc/%d/%s stopped: %s\n",
+			tpid, walk_kind_name(w->kind), strerror(w->error));
+		return 1;
+	}
+	if (!stopping && w->region_missing) {
+		fprintf(stderr, "# a read of /proc/%d/%s did not show the mapping under test at 0x%llx\n",
+			tpid, walk_kind_name(w->kind), (unsigned long long)rs->region_start);
+		w->region_missing = 0;
+		return 1;
+	}
+	if (walker_hung(w, hung_ms)) {
+		race_wchan(w->pid, wchan, sizeof(wchan));
+		fprintf(stderr, "# a read of /proc/%d/%s has not returned for %d s (waiting in %s)\n",
+			tpid, walk_kind_name(w->kind), hung_ms / 1000, wchan);
+		return 1;
+	}
+	return 0;
+}
+
+/* A target call (rs->ops) in the kernel past the bound: 1 (printed), else 0. */
+static int op_check(struct race_shared *rs, int hung_ms)
+{
+	struct race_op *op = race_op_hung(rs, hung_ms);
+
+	if (!op)
+		return 0;
+	fprintf(stderr, "# %s in the target has not returned for %d s\n", op->what, hung_ms / 1000);
+	return 1;
+}
+
 int race_monitor(struct race_shared *rs, struct kmsg *k, pid_t *target, uint64_t duration_ns,
 		 int hung_ms, uint64_t *elapsed_ns)
 {
 	uint64_t start = now_ns(), end = start + duration_ns;
-	struct race_op *op;
-	char wchan[64];
+	pid_t tpid = *target;	/* the target may exit once stopping; the messages name it */
 	int i, failures = 0, status;
-	pid_t tpid;
+	bool busy;
 
 	/* Only for the detection benchmark: its crash times start here. */
 	if (getenv("PFNMAP_RACE_MARK"))
@@ -355,38 +405,10 @@ int race_monitor(struct race_shared *rs, struct kmsg *k, pid_t *target, uint64_t
 			fprintf(stderr, "# the kernel logged during the race:\n%s", k->report);
 			failures++;
 		}
-		for (i = 0; i < rs->nr_walkers; i++) {
-			struct walker_state *w = &rs->walkers[i];
-
-			if (w->pid <= 0)
-				continue;
-			if (waitpid(w->pid, &status, WNOHANG) == w->pid) {
-				if (WIFSIGNALED(status))
-					fprintf(stderr, "# walker of /proc/%d/%s was killed by signal %d after %llu walks\n",
-						*target, walk_kind_name(w->kind), WTERMSIG(status),
-						(unsigned long long)w->walks);
-				else
-					fprintf(stderr, "# walker of /proc/%d/%s stopped: %s\n",
-						*target, walk_kind_name(w->kind), strerror(w->error));
-				w->pid = -1;
-				failures++;
-			} else if (w->region_missing) {
-				fprintf(stderr, "# a read of /proc/%d/%s did not show the mapping under test at 0x%llx\n",
-					*target, walk_kind_name(w->kind), (unsigned long long)rs->region_start);
-				w->region_missing = 0;
-				failures++;
-			} else if (walker_hung(w, hung_ms)) {
-				race_wchan(w->pid, wchan, sizeof(wchan));
-				fprintf(stderr, "# a read of /proc/%d/%s has not returned for %d s (waiting in %s)\n",
-					*target, walk_kind_name(w->kind), hung_ms / 1000, wchan);
-				failures++;
-			}
-		}
-		op = race_op_hung(rs, hung_ms);
-		if (op) {
-			fprintf(stderr, "# %s in the target has not returned for %d s\n", op->what, hung_ms / 1000);
-			failures++;
-		}
+		for (i = 0; i < rs->nr_walkers; i++)
+			if (rs->walkers[i].pid > 0)
+				failures += walker_check(rs, &rs->walkers[i], tpid, hung_ms, false);
+		failures += op_check(rs, hung_ms);
 		if (*target > 0 && waitpid(*target, &status, WNOHANG) == *target) {
 			fprintf(stderr, "# the target died (%s %d)\n", WIFSIGNALED(status) ? "signal" : "exit",
 				WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
@@ -403,33 +425,15 @@ int race_monitor(struct race_shared *rs, struct kmsg *k, pid_t *target, uint64_t
 	 * race (or from the start of a short one) is reported as the hang it
 	 * is, not by the fresh read below.
 	 */
-	tpid = *target;	/* the target may exit meanwhile; the messages name it */
-	while (!failures && !rs->target_failed) {
-		bool busy = false;
-
+	for (busy = !failures && !rs->target_failed; busy && !failures; ) {
+		busy = false;
 		for (i = 0; i < rs->nr_walkers; i++) {
 			struct walker_state *w = &rs->walkers[i];
 
 			if (w->pid <= 0 || !w->read_started_ns)
 				continue;
-			/* Killed in its last read: the kernel's doing, as during the race. */
-			if (waitpid(w->pid, &status, WNOHANG) == w->pid) {
-				if (WIFSIGNALED(status)) {
-					fprintf(stderr, "# walker of /proc/%d/%s was killed by signal %d after %llu walks\n",
-						tpid, walk_kind_name(w->kind), WTERMSIG(status),
-						(unsigned long long)w->walks);
-					failures++;
-				}
-				w->pid = -1;
-				continue;
-			}
-			if (walker_hung(w, hung_ms)) {
-				race_wchan(w->pid, wchan, sizeof(wchan));
-				fprintf(stderr, "# a read of /proc/%d/%s has not returned for %d s (waiting in %s)\n",
-					tpid, walk_kind_name(w->kind), hung_ms / 1000, wchan);
-				failures++;
-			}
-			busy = true;
+			failures += walker_check(rs, w, tpid, hung_ms, true);
+			busy |= w->pid > 0;
 		}
 		/* A target may exit once told to stop; a signal is the kernel's doing. */
 		if (*target > 0 && waitpid(*target, &status, WNOHANG) == *target) {
@@ -439,17 +443,14 @@ int race_monitor(struct race_shared *rs, struct kmsg *k, pid_t *target, uint64_t
 			}
 			*target = -1;
 		}
-		/* The target's calls (rs->ops), while it lives to finish them. */
-		op = *target > 0 ? race_op_hung(rs, hung_ms) : NULL;
-		if (op) {
-			fprintf(stderr, "# %s in the target has not returned for %d s\n", op->what, hung_ms / 1000);
-			failures++;
+		/* The target's calls, while it lives to finish them. */
+		if (*target > 0) {
+			failures += op_check(rs, hung_ms);
+			for (i = 0; i < RACE_MAX_OPS; i++)
+				busy |= rs->ops[i].started_ns != 0;
 		}
-		for (i = 0; *target > 0 && i < RACE_MAX_OPS; i++)
-			busy |= rs->ops[i].started_ns != 0;
-		if (!busy || failures)
-			break;
-		usleep(20000);
+		if (busy && !failures)
+			usleep(20000);
 	}
 	/* A failure found here is timed when it was found, as in the race. */
 	if (failures)
