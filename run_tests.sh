@@ -124,6 +124,8 @@ timeout=$(sed -n 's/^timeout=//p' settings 2>/dev/null)
 timeout=${timeout:-300}
 # As kselftest's runner (run_kselftest.sh -o, or the variable itself).
 timeout=${kselftest_override_timeout:-$timeout}
+# Seconds a program's output may stay open after it exited (see below).
+held_grace=5
 
 selected=""
 for p in $(list_programs); do
@@ -286,14 +288,14 @@ for p in "$@"; do
 	# The program's exit code travels through a file: the pipe eats it.
 	rcfile="$counts.rc"
 	echo 1 > "$rcfile"
-	rm -f "$rcfile.done" "$rcfile.timeout"
+	rm -f "$rcfile.done" "$rcfile.timeout" "$rcfile.exited" "$rcfile.held"
 	# After a kernel crash the VM runner resumes a program with the tests
 	# that did not get to run: resume/PROGRAM lists them (fixture.variant.test).
 	resume=""
 	[ -f "resume/${p##*/}" ] && resume=$(sed 's/^/-r /' "resume/${p##*/}" | tr '\n' ' ')
 	# In the background, so a signal to this shell is handled at once.
 	# shellcheck disable=SC2086
-	{ PFNMAP_RUN_ID=$run_id "./$p" $PFNMAP_TEST_ARGS $resume 2>&1; echo $? > "$rcfile"; } | while IFS= read -r line; do
+	{ PFNMAP_RUN_ID=$run_id "./$p" $PFNMAP_TEST_ARGS $resume 2>&1; echo $? > "$rcfile"; : > "$rcfile.exited"; } | while IFS= read -r line; do
 		echo "# $line"
 		case $line in
 		"ok "*"# SKIP"*) echo s >> "$counts" ;;
@@ -305,15 +307,27 @@ for p in "$@"; do
 	# The timeout kills every process of the run: timeout(1) would reach the
 	# harness only, and the test child it forked (a process group of its
 	# own) would race on, holding the pipe open and the device bound.
+	# A program that has exited while a process it left still holds the
+	# pipe is over too: after a grace of $held_grace s the reader is stopped
+	# and kill_run below ends that process, or says it is stuck in the
+	# kernel (the bugs these tests look for), which no timeout would end.
 	(
-		i=0
-		while [ $i -lt "$timeout" ] && [ ! -e "$rcfile.done" ]; do sleep 1; i=$((i + 1)); done
-		[ -e "$rcfile.done" ] || { : > "$rcfile.timeout"; kill_run "$run_id" > /dev/null; }
+		i=0 e=0
+		while [ $i -lt "$timeout" ] && [ ! -e "$rcfile.done" ]; do
+			sleep 1; i=$((i + 1))
+			[ -e "$rcfile.exited" ] || continue
+			e=$((e + 1))
+			[ $e -ge "$held_grace" ] || continue
+			: > "$rcfile.held"; kill "$pipe" 2>/dev/null
+			break
+		done
+		[ -e "$rcfile.done" ] || [ -e "$rcfile.held" ] || { : > "$rcfile.timeout"; kill_run "$run_id" > /dev/null; }
 	) &
 	dog=$!
-	wait $pipe
+	wait $pipe 2>/dev/null
 	: > "$rcfile.done"
 	wait $dog
+	[ -e "$rcfile.held" ] && echo "# ${p##*/}: exited with $(cat "$rcfile"), but what it left kept its output open for $held_grace s: ending it"
 	# What a killed or timed-out program left: its processes, then its changes.
 	{ kill_run "$run_id"; state_cleanup; } | sed 's/^/# state: /'
 	run_id=""
@@ -328,5 +342,5 @@ for p in "$@"; do
 done
 state_undo_self | sed 's/^/# state: /'
 echo "pfnmap: $(grep -c p "$counts") passed, $(grep -c f "$counts") failed, $(grep -c s "$counts") skipped"
-rm -f "$counts" "$counts.rc" "$counts.rc.done" "$counts.rc.timeout"
+rm -f "$counts" "$counts.rc" "$counts.rc.done" "$counts.rc.timeout" "$counts.rc.exited" "$counts.rc.held"
 exit $failed

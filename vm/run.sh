@@ -266,7 +266,8 @@ test_time()
 	printf '%s\t%s\t%d.%03d\n' "${current##*/}" "$1" $((us / 1000000)) $((us / 1000 % 1000))
 }
 
-# One VM boot running PROGRAMS; sets vm_status to done, crash, hang or
+# One VM boot running PROGRAMS; sets vm_status to done, crash, hang,
+# stuck (a program left a process it could not kill; vm_stuck names it) or
 # qemu, and appends the guest's KTAP to $out/ktap.log via its serial port.
 boot_vm()
 {
@@ -289,7 +290,8 @@ boot_vm()
 	# A guest script's output may have results before any of our headers
 	# (run_kselftest.sh's say "selftests: pfnmap: PROG").
 	npass=0 nfail=0 nskip=0 prog_start=$started
-	vm_status=qemu vm_current="" vm_crash=""
+	vm_status=qemu vm_current="" vm_crash="" vm_stuck=""
+	local stuck=""
 	exec 3< <(tail -n +1 -F --pid=$qpid "$ktap" 2>/dev/null)
 	while :; do
 		if IFS= read -r -t 2 line <&3; then
@@ -327,6 +329,13 @@ boot_vm()
 			echo "$line" >> "$out/ktap.log"
 			# The guest's own count of one boot: the run's is printed at the end.
 			[ "${line#pfnmap: }" = "$line" ] && echo "$line"
+			# A process of the program could not be killed (stuck in the
+			# kernel): the programs after it would run beside it, so this
+			# boot ends with the program's own verdict.
+			case $line in
+			"# state: "*"stuck in the kernel"*) stuck=$current ;;
+			"ok "*|"not ok "*) [ -z "$stuck" ] || { vm_stuck=$stuck; vm_status=stuck; break; } ;;
+			esac
 			if [ -n "$fault" ] && [[ $line =~ $fault_re ]]; then
 				note "injecting fault $fault (after: $line)"
 				fault_fire "$qmp_dir/$run.sock" &
@@ -454,6 +463,10 @@ while [ ${#remaining[@]} -gt 0 ]; do
 		break ;;
 	done) [ ${#next[@]} -eq 0 ] || { note "the VM finished without running: ${next[*]}"; host_failed+=("${next[@]}"); }
 	      break ;;
+	stuck)
+		note "a process of ${vm_stuck##*/} is stuck in the kernel${next[*]:+: restarting the VM for: ${next[*]}}"
+		[ -n "$vm_crash" ] && { echo "$vm_crash" | sed 's/^/[console] /' >&2; }
+		[ $run -lt 20 ] || { note "giving up after $run VM boots"; host_failed+=("${next[@]}"); break; } ;;
 	crash|hang|qemu)
 		what=${vm_current:-${next[0]:-}}
 		case $vm_status in
