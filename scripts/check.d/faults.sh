@@ -50,8 +50,8 @@ step "fault: the VM paused for 20 s, then continued" fault_case stop-cont 0 \
 	'injecting fault stop-cont|^ok 1 selftests: pfnmap/vfio: vfio_edu_dma_test|expected: 50 results as expected' -- \
 	--fault 'stop-cont@selftests: pfnmap/vfio: vfio_edu_dma_test+3' vfio_edu_dma_test
 step "fault: the VM paused for good is declared hung, the run goes on" fault_case stop 1 \
-	'the VM stopped responding \(no output for over 30s; last line: .*\) during vfio/vfio_edu_dma_test|vfio_edu_dma_test: [0-9]+ test\(s\) did not get to run; resuming them|restarting the VM for: vfio/vfio_edu_dma_test vfio/vfio_iommufd_pfnmap_test|^ok 2 selftests: pfnmap/vfio: vfio_iommufd_pfnmap_test' -- \
-	--hang-timeout 30 --fault 'stop@selftests: pfnmap/vfio: vfio_edu_dma_test+3' vfio_edu_dma_test vfio_iommufd_pfnmap_test
+	'the VM stopped responding \(no output for over 20s; last line: .*\) during vfio/vfio_edu_dma_test|vfio_edu_dma_test: [0-9]+ test\(s\) did not get to run; resuming them|restarting the VM for: vfio/vfio_edu_dma_test vfio/vfio_iommufd_pfnmap_test|^ok 2 selftests: pfnmap/vfio: vfio_iommufd_pfnmap_test' -- \
+	--hang-timeout 20 --fault 'stop@selftests: pfnmap/vfio: vfio_edu_dma_test+3' vfio_edu_dma_test vfio_iommufd_pfnmap_test
 step "fault: a guest kernel panic is reported, the run goes on" fault_case panic 1 \
 	'the kernel crashed during vfio/vfio_edu_dma_test|Kernel panic - not syncing|vfio_edu_dma_test: [0-9]+ test\(s\) did not get to run; resuming them|# not ok [0-9]+ edu_[a-z]+\.[A-Za-z0-9_.]+ # CRASH: the VM ended during this test|^not ok 1 selftests: pfnmap/vfio: vfio_edu_dma_test # CRASH|^ok 2 selftests: pfnmap/vfio: vfio_iommufd_pfnmap_test' -- \
 	--fault 'panic@selftests: pfnmap/vfio: vfio_edu_dma_test+3' vfio_edu_dma_test vfio_iommufd_pfnmap_test

@@ -95,8 +95,10 @@ intree_gen_tar()
 	echo "  make TARGETS=pfnmap gen_tar: $((SECONDS - t)) s, $(du -k "$tarball" | cut -f1) KiB" >&2
 	tar -tzf "$tarball" | grep -qx './run_kselftest.sh' &&
 		tar -tzf "$tarball" | grep -qx './pfnmap/settings' &&
-		[ "$(tar -tzf "$tarball" | grep -c -E '^\./pfnmap/[a-z_]+_test$')" = "$(intree_programs | wc -l)" ]
+		[ "$(tar -tzf "$tarball" | grep -c -E '^\./pfnmap/[a-z_]+_test$')" = "$(intree_programs | wc -l)" ] &&
+		INTREE_TARBALL=$tarball	# the LAVA checks after this one take it (check.d/lava.sh)
 }
+INTREE_TARBALL=''
 
 # From the tarball, as a test machine gets it.
 intree_run_kselftest()
