@@ -41,7 +41,7 @@ mkdir -p "$SUITE/output"
 accel=$(sed -n -E 's/.*accel ([a-z]+),.*/\1/p' "$log.err" | head -n1)
 echo "# accel: ${accel:-unknown} (QEMU), 2 vCPUs; runner log: $log, console: $out/console.1.log"
 # init's last line; the runner does not pass it on.
-rc=$(tr -d '\r' < "$out/guest.1.ktap" 2>/dev/null | sed -n -E 's/^PFNMAP-DONE rc=([0-9]+)$/\1/p' | head -n1)
+rc=$(tr -d '\r' < "$out/guest.ktap" 2>/dev/null | sed -n -E 's/^PFNMAP-DONE rc=([0-9]+)$/\1/p' | head -n1)
 if [ -z "$rc" ]; then
 	echo "bench_map_dma.sh: the VM did not finish the benchmark:" >&2
 	grep -E '^\[vm\]|^\[console\]' "$log.err" | tail -n 20 >&2

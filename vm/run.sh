@@ -25,8 +25,9 @@
 #         them (default: edu,ivshmem), a part of them, or none (a plain QEMU
 #         platform: every test must SKIP with a reason)
 #   --guest-script: the guest runs "sh FILE TEST..." (in /pfnmap, KTAP on
-#   stdout) instead of run_tests.sh; --guest-file puts more files (programs
-#   with their libraries) in the guest's /pfnmap/extra.
+#   stdout; its last boot's in OUT/guest.ktap) instead of run_tests.sh;
+#   --guest-file puts more files (programs with their libraries) in the
+#   guest's /pfnmap/extra.
 #   --only: run just the tests of PROGRAM whose fixture.variant.test name
 #   matches GLOB (the harness's -r), and only programs that have one.
 #   --hang-timeout: how long the guest may print nothing before the VM is
@@ -502,6 +503,10 @@ while [ ${#remaining[@]} -gt 0 ]; do
 	esac
 	remaining=("${next[@]}")
 done
+
+# A guest script's output for its caller (OUT/guest.ktap): the last boot's,
+# as a boot that crashed before init's banner was booted again.
+[ -z "${INITRAMFS_GUEST_SCRIPT:-}" ] || cp "$out/guest.$run.ktap" "$out/guest.ktap"
 
 # One KTAP document for the whole run, numbered across VM boots; each test
 # a program was to run appears once (the programs that never ran too).

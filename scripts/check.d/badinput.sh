@@ -21,8 +21,8 @@ bad_machine() {
 	mkdir -p "$SUITE/output"
 	./run_tests.sh --vm --kernel debian-6.12 --out "$out" --env "PFNMAP_BAD=$name" \
 		--guest-script scripts/guest/bad_machine.sh "$@" vfio_edu_dma_test > "$out.log" 2>&1
-	tr -d '\r' < "$out/guest.1.ktap" | grep -E '^BAD-' | sed 's/^/  /' >&2
-	tr -d '\r' < "$out/guest.1.ktap" | grep -qx 'BAD-RESULT pass'
+	tr -d '\r' < "$out/guest.ktap" | grep -E '^BAD-' | sed 's/^/  /' >&2
+	tr -d '\r' < "$out/guest.ktap" | grep -qx 'BAD-RESULT pass'
 }
 
 # A file with a bzImage header that boots nothing: QEMU resets at once.

@@ -147,8 +147,20 @@ intree_names()
 	return $rc
 }
 
-# The logs stay for a failure's reader; the tree goes.
-intree_cleanup() { rm -rf "$INTREE_WORK/linux" "$INTREE_WORK/unpacked"; return 0; }
+# The logs stay for a failure's reader; the tree goes, but for its install
+# (the tarball and what it packs), which the LAVA checks take.
+intree_cleanup()
+{
+	rm -rf "$INTREE_WORK/install"
+	if [ -n "$INTREE_TARBALL" ] && mv "$INTREE_INSTALL" "$INTREE_WORK/install"; then
+		INTREE_INSTALL=$INTREE_WORK/install
+		INTREE_TARBALL=$INTREE_INSTALL/kselftest-packages/kselftest.tar.gz
+	else
+		INTREE_TARBALL=''
+	fi
+	rm -rf "$INTREE_WORK/linux" "$INTREE_WORK/unpacked"
+	return 0
+}
 
 intree_timed()
 {

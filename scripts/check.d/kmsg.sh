@@ -11,8 +11,8 @@ kmsg_selftest() {
 	./run_tests.sh --vm --kernel debian-sid --devices none --out "$out" \
 		--guest-script scripts/guest/kmsg_test.sh --guest-file lib/tests/kmsg_test \
 		vfio_edu_dma_test > "$out.log" 2>&1
-	tr -d '\r' < "$out/guest.1.ktap" | grep -E '^(ok|not ok|#.*(not caught|taken for|lost|said))' >&2
-	tr -d '\r' < "$out/guest.1.ktap" | grep -qx 'KMSG-RESULT pass'
+	tr -d '\r' < "$out/guest.ktap" | grep -E '^(ok|not ok|#.*(not caught|taken for|lost|said))' >&2
+	tr -d '\r' < "$out/guest.ktap" | grep -qx 'KMSG-RESULT pass'
 }
 
 step "kernel-log check: every report kind turns a test red (VM)" kmsg_selftest

@@ -107,7 +107,7 @@ GUEST
 	t=$SECONDS
 	(cd "$SUITE" && ./run_tests.sh --vm --devices none --out "$out" --guest-script "$guest" \
 		--guest-file "$tarball" --guest-file "$SUITE/lava/pfnmap-kselftest.sh") > "$LAVA_WORK/vm.log" 2>&1
-	tr -d '\r' < "$out/guest.1.ktap" > "$LAVA_WORK/guest.ktap"
+	tr -d '\r' < "$out/guest.ktap" > "$LAVA_WORK/guest.ktap"
 	echo "  VM run: $((SECONDS - t)) s; $(grep -m1 '^# kernel ' "$LAVA_WORK/guest.ktap"); $(grep -m1 '^PFNMAP-DONE' "$LAVA_WORK/guest.ktap")" >&2
 	grep -E '^(not )?ok [0-9]+ selftests: |^# Totals' "$LAVA_WORK/guest.ktap" | sed 's/^/  /' >&2
 	rc=0

@@ -14,8 +14,8 @@ state_killed_runs() {
 	./run_tests.sh --vm --kernel debian-6.12 --out "$out" \
 		--qemu-arg -device --qemu-arg pcie-root-port,id=rp1,chassis=1,slot=1,addr=0x10 \
 		--guest-script scripts/guest/state_kill.sh vfio_edu_dma_test > "$out.log" 2>&1
-	tr -d '\r' < "$out/guest.1.ktap" | grep -E '^(STATE-|    )' >&2
-	tr -d '\r' < "$out/guest.1.ktap" | grep -qx 'STATE-RESULT pass'
+	tr -d '\r' < "$out/guest.ktap" | grep -E '^(STATE-|    )' >&2
+	tr -d '\r' < "$out/guest.ktap" | grep -qx 'STATE-RESULT pass'
 }
 
 step "state: SIGKILLed runs are undone by --cleanup and by the next run (VM)" state_killed_runs
