@@ -32,12 +32,12 @@ The header format is kernel/mutants/README.md's.
 """
 
 import glob
-import json
 import os
 import re
 import sys
 
 from results import glob_re
+from vm_record import load, text_of
 
 FIELDS = ("Mutant", "Models", "Base", "Tries", "Red", "Green")
 
@@ -91,20 +91,6 @@ def boots(rows):
     return order
 
 
-def load(out):
-    with open(os.path.join(out, "results.json"), encoding="utf-8") as f:
-        doc = json.load(f)
-    times = {}
-    try:
-        with open(os.path.join(out, "times"), encoding="utf-8") as f:
-            for line in f:
-                prog, test, secs = line.rstrip("\n").split("\t")
-                times[f"{prog}:{test}"] = float(secs)
-    except OSError:
-        pass
-    return doc, times
-
-
 def select(doc, only):
     """The subtest results of a run that PROGRAM:GLOB names."""
     prog, glob = only.split(":", 1)
@@ -119,17 +105,6 @@ def detect_time(r, times):
     crash on the console)."""
     t = (r.get("race") or {}).get("first_failure_s")
     return t if t is not None else times.get(r["id"])
-
-
-def text_of(doc, r):
-    """All a result says: its reason and output, and for a test the kernel
-    crashed in, the crash record of its program (the console)."""
-    lines = [r.get("reason") or ""] + r.get("output", [])
-    if (r.get("reason") or "").startswith("CRASH"):
-        for p in doc["results"]:
-            if p["program"] == r["program"] and p["subtest"] is None:
-                lines += [p.get("reason") or ""] + p.get("output", [])
-    return lines
 
 
 def judge(head, rows, kind, env, out, tries=1):

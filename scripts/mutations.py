@@ -4,7 +4,7 @@
 the VM run of the mutated suite. scripts/check.d/mutations.sh applies the
 seds and runs the VM; this reads the table and the run's results.json (the
 KTAP as scripts/ktap.py reads it, with the expectations results.py
-applied), the way kernel_mutants.py reads a kernel mutant's run.
+applied), as kernel_mutants.py reads a kernel mutant's run (vm_record.py).
 
     mutations.py list TABLE
         the rows, one "PROGRAM<TAB>GLOB<TAB>SED<TAB>MESSAGE" a line; exit 1
@@ -26,8 +26,8 @@ import os
 import re
 import sys
 
-from kernel_mutants import load, text_of
 from results import glob_re
+from vm_record import load, text_of
 
 # The fields of a row, as the table's header says.
 SEP = " | "
