@@ -64,16 +64,21 @@ vm_run() {
 	tail -n 30 "$out.log" | sed -n '/^expectations for/,$p' >&2
 	[ "$(cat "$out/expect_rc" 2>/dev/null)" = 0 ]
 }
-# skipped_in RUN [PROGRAM...]: the ids of the tests an earlier VM run of this
-# check (output/check-RUN) SKIPped, of those programs (default all), one a
-# line. Two builds of the same source differ in what one could not run.
-skipped_in() {
-	local res=$SUITE/output/check-$1/results.json; shift
+# only_skipped_in RUN [PROGRAM...]: sets ONLY to "--only ID" for each test
+# an earlier VM run of this check (output/check-RUN) SKIPped, of those
+# programs (default all); fails when that run left no results. Two builds
+# of the same source differ in what one could not run.
+only_skipped_in() {
+	local res=$SUITE/output/check-$1/results.json id; shift
+	ONLY=()
 	[ -f "$res" ] || return 1
-	python3 -c 'import json, sys
+	for id in $(python3 -c 'import json, sys
 for r in json.load(open(sys.argv[1]))["results"]:
     if r["outcome"] == "skip" and (len(sys.argv) == 2 or r["program"] in sys.argv[2:]):
-        print(r["id"])' "$res" "$@"
+        print(r["id"])' "$res" "$@"); do
+		ONLY+=(--only "$id")
+	done
+	echo "  the tests $(basename "$(dirname "$res")") SKIPped: $((${#ONLY[@]} / 2)) ${ONLY[*]}" | cut -c1-300 >&2
 }
 SERIES=$SHARED/dmabuf-mmap-v4-on-7.3.4.patch
 # The uapi of the DMA-BUF mmap series (its REVOKE and MEMATTR features).
@@ -99,10 +104,8 @@ if [ -f "$SHARED/bzImage-7.2.13-iommufd" ]; then
 	# Debian's own build of that source SKIPped in the run above (iommufd
 	# modes, the DMA-BUF import); the rest would be that run's verdicts again.
 	iommufd_run() {
-		local id only=()
-		for id in $(skipped_in debian-sid); do only+=(--only "$id"); done
-		echo "  the tests Debian's sid build SKIPped: $((${#only[@]} / 2))${only[*]:+ }${only[*]:-(no results of that run: all tests)}" | cut -c1-300 >&2
-		vm_run iommufd-7.2 --kernel "$SHARED/bzImage-7.2.13-iommufd" "${only[@]}" \
+		only_skipped_in debian-sid || echo "  no results of Debian's sid run: all tests" >&2
+		vm_run iommufd-7.2 --kernel "$SHARED/bzImage-7.2.13-iommufd" "${ONLY[@]}" \
 			--expect vm/expect/iommufd-7.2.expect
 	}
 	step "VM: 7.2.13 iommufd kernel (the tests Debian's build of 7.2.13 SKIPped)" iommufd_run
@@ -122,16 +125,14 @@ if [ -f "$SERIES" ]; then
 	# series kernel above, only the tests it SKIPped are new here; the others
 	# would be its verdicts again, on the same source and series.
 	dmabuf_mmap_built_run() {
-		local ksrc bz id only=() prev=$SUITE/output/check-dmabuf-mmap-7.3/results.json
+		local ksrc bz
 		ksrc=$(series_ksrc) && bz=$(scripts/build_kernel.sh --patch "$SERIES" debian-backports) || return 1
-		if [ -f "$SHARED/bzImage-7.3.4-dmabuf-mmap" ] && [ -f "$prev" ]; then
-			for id in $(skipped_in dmabuf-mmap-7.3 vfio_bar_mmap_test vfio_dmabuf_test); do
-				only+=(--only "$id")
-			done
-			echo "  the tests the prebuilt series kernel SKIPped: $((${#only[@]} / 2)) ${only[*]}" >&2
-			[ ${#only[@]} -gt 0 ] || return 0
+		ONLY=()
+		if [ -f "$SHARED/bzImage-7.3.4-dmabuf-mmap" ] &&
+			only_skipped_in dmabuf-mmap-7.3 vfio_bar_mmap_test vfio_dmabuf_test; then
+			[ ${#ONLY[@]} -gt 0 ] || return 0
 		fi
-		KSRC=$ksrc vm_run dmabuf-mmap-7.3-built --kernel "$bz" "${only[@]}" \
+		KSRC=$ksrc vm_run dmabuf-mmap-7.3-built --kernel "$bz" "${ONLY[@]}" \
 			--expect vm/expect/dmabuf-mmap-7.3-built.expect vfio_bar_mmap_test vfio_dmabuf_test
 	}
 	step "VM: the DMA-BUF mmap series on the suite's own build of 7.3.4: BAR mmap tests (those the prebuilt kernel SKIPped)" dmabuf_mmap_built_run
