@@ -6,7 +6,21 @@
 
 # Print the URI of the host's Debian archive (kind=main) or security archive
 # (kind=security), as apt itself resolved them.
+# Asking apt costs about a second, and every VM run resolves its kernel:
+# the answer is kept for a day ($PFNMAP_CACHE/apt/mirror.KIND), as the lists
+# fetched from it are.
 debian_mirror()
+{
+	local kind=$1 memo=$PFNMAP_CACHE/apt/mirror.$1 uri
+	if [ -n "$(find "$memo" -maxdepth 0 -size +0 -mmin -1440 2>/dev/null)" ]; then
+		cat "$memo"; return 0
+	fi
+	uri=$(debian_mirror_ask "$kind")
+	[ -z "$uri" ] || { mkdir -p "${memo%/*}" && echo "$uri" > "$memo.$BASHPID" && mv "$memo.$BASHPID" "$memo"; }
+	echo "$uri"
+}
+
+debian_mirror_ask()
 {
 	local kind=$1
 	apt-cache policy 2>/dev/null | awk -v kind="$kind" '
@@ -82,6 +96,19 @@ CONF
 # depends on (linux-image-amd64 -> linux-image-7.2.13+deb14-amd64) and print
 # "name version".
 debian_resolve()
+{
+	local conf=$1 pkg=$2 dep lists=${1%/*}/lists memo=${1%/*}/resolved.$2
+	# Each apt-cache call builds the package cache anew where the host keeps
+	# none (Docker's Debian images set Dir::Cache::pkgcache ""), a second or
+	# more: the answer is kept until apt fetches newer lists.
+	if [ -s "$memo" ] && [ -z "$(find "$lists" -maxdepth 1 -name '*Packages*' -newer "$memo" 2>/dev/null)" ]; then
+		cat "$memo"; return 0
+	fi
+	debian_resolve_ask "$conf" "$pkg" > "$memo.$BASHPID" && [ -s "$memo.$BASHPID" ] && mv "$memo.$BASHPID" "$memo" && cat "$memo"
+	rm -f "$memo.$BASHPID"
+}
+
+debian_resolve_ask()
 {
 	local conf=$1 pkg=$2 dep
 	dep=$(APT_CONFIG=$conf apt-cache show --no-all-versions "$pkg" 2>/dev/null |

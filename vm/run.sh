@@ -377,8 +377,12 @@ boot_vm()
 	done
 	exec 3<&-
 	[ "$vm_status" = crash ] && [ -n "$crash_prog" ] && vm_current=$crash_prog
+	# SIGTERM ends QEMU within a few tenths of a second: wait for that,
+	# not a whole second, as the check boots some sixty VMs.
 	if kill -0 $qpid 2>/dev/null; then
-		kill $qpid 2>/dev/null; sleep 1; kill -9 $qpid 2>/dev/null
+		kill $qpid 2>/dev/null
+		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 $qpid 2>/dev/null || break; sleep 0.1; done
+		kill -9 $qpid 2>/dev/null
 	fi
 	wait $qpid 2>/dev/null
 	# No banner from init: the kernel never got to run anything, no test is to
