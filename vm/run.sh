@@ -292,11 +292,15 @@ boot_vm()
 	# (run_kselftest.sh's say "selftests: pfnmap: PROG").
 	npass=0 nfail=0 nskip=0 prog_start=$started
 	vm_status=qemu vm_current="" vm_crash="" vm_stuck=""
-	local stuck=""
+	local stuck="" partial=""
 	exec 3< <(tail -n +1 -F --pid=$qpid "$ktap" 2>/dev/null)
 	while :; do
+		# A read that times out keeps what it got of a line in $line (the
+		# serial port writes a byte at a time; seen: init's banner cut in
+		# two across 2 s, so the boot counted as one that never reached
+		# init): it starts the next line.
 		if IFS= read -r -t 2 line <&3; then
-			line=${line%$'\r'}
+			line=$partial${line%$'\r'} partial=""
 			last=$(date +%s)
 			case $line in
 			"PFNMAP-DONE rc="*) vm_status=done; break ;;
@@ -344,11 +348,13 @@ boot_vm()
 			fi
 			continue
 		fi
+		partial+=$line
 		now=$(date +%s)
 		if ! kill -0 $qpid 2>/dev/null; then
 			# Drain what the guest wrote before QEMU went away.
 			while IFS= read -r -t 1 line <&3; do
-				line=${line%$'\r'}; echo "$line" >> "$out/ktap.log"; echo "$line"
+				line=$partial${line%$'\r'} partial=""
+				echo "$line" >> "$out/ktap.log"; echo "$line"
 				[ "${line#PFNMAP-DONE}" != "$line" ] && vm_status=done
 			done
 			# A panic with -no-reboot ends QEMU before we poll the console again.
