@@ -257,6 +257,40 @@ int __race_kill_reap(pid_t pid, int timeout_ms)
 	}
 }
 
+int __race_kill_reap_all(struct race_shared *rs, pid_t target, int timeout_ms)
+{
+	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000;
+	pid_t pids[RACE_MAX_WALKERS + 1];
+	int i, n = 0, left, status;
+
+	if (rs) {
+		rs->stop = 1;
+		for (i = 0; i < rs->nr_walkers; i++)
+			pids[n++] = rs->walkers[i].pid;
+	}
+	pids[n++] = target;
+	for (i = 0; i < n; i++)
+		if (pids[i] > 0)
+			kill(pids[i], SIGKILL);
+	for (;;) {
+		left = 0;
+		for (i = 0; i < n; i++) {
+			pid_t r;
+
+			if (pids[i] <= 0)
+				continue;
+			r = waitpid(pids[i], &status, WNOHANG);
+			if (r == pids[i] || (r < 0 && errno == ECHILD))
+				pids[i] = 0;
+			else
+				left++;
+		}
+		if (!left || now_ns() > deadline)
+			return left;
+		usleep(10000);
+	}
+}
+
 /*
  * Read /proc/pid/file to the end in a child, bounded by timeout_ms:
  * 0, -ETIMEDOUT (the read hangs; the child is left behind), or -errno.

@@ -133,6 +133,15 @@ int __race_walker_start(struct race_shared *rs, pid_t target, int i);
  * the process is stuck where no signal reaches it. */
 int __race_kill_reap(pid_t pid, int timeout_ms);
 
+/*
+ * The end of a race: sets rs->stop (rs may be NULL), sends SIGKILL to its
+ * walkers and to target, and reaps them all within one timeout_ms. Returns
+ * how many are stuck where no signal reaches them (0: none). One deadline
+ * for all: a walk that hangs holds the target's mmap lock, so all of them
+ * hang together, and a bound each would make the teardown five bounds long.
+ */
+int __race_kill_reap_all(struct race_shared *rs, pid_t target, int timeout_ms);
+
 
 /*
  * How long a race runs. Where the variant has the window its bug needs

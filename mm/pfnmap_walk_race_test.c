@@ -101,15 +101,7 @@ FIXTURE_SETUP(walk_race)
 
 FIXTURE_TEARDOWN(walk_race)
 {
-	int i;
-
-	if (self->rs) {
-		self->rs->stop = 1;
-		for (i = 0; i < self->rs->nr_walkers; i++)
-			if (__race_kill_reap(self->rs->walkers[i].pid, RACE_REAP_MS))
-				self->stuck = true;
-	}
-	if (__race_kill_reap(self->target, RACE_REAP_MS))
+	if (__race_kill_reap_all(self->rs, self->target, RACE_REAP_MS))
 		self->stuck = true;
 	if (self->dev_open && !self->stuck)
 		vfio_pci_device_close(&self->dev);

@@ -159,15 +159,7 @@ FIXTURE_SETUP(dma_map_race)
 
 FIXTURE_TEARDOWN(dma_map_race)
 {
-	int i;
-
-	if (self->rs) {
-		self->rs->stop = 1;
-		for (i = 0; i < self->rs->nr_walkers; i++)
-			if (__race_kill_reap(self->rs->walkers[i].pid, RACE_REAP_MS))
-				self->stuck = true;
-	}
-	if (__race_kill_reap(self->target, RACE_REAP_MS))
+	if (__race_kill_reap_all(self->rs, self->target, RACE_REAP_MS))
 		self->stuck = true;
 	if (self->stuck)
 		TH_LOG("the devices stay bound to vfio-pci: a process mapping a BAR is stuck in the kernel");
