@@ -340,6 +340,16 @@ boot_vm()
 			case $line in
 			"# state: "*"stuck in the kernel"*) stuck=$current ;;
 			"ok "*|"not ok "*) [ -z "$stuck" ] || { vm_stuck=$stuck; vm_status=stuck; break; } ;;
+			# No test starts on a kernel that has crashed: the boot ends at
+			# the result of the test the crash came in (what it saw is in
+			# it), or 15 s after the crash (below), and the tests after it
+			# run in the next boot.
+			"# ok "*|"# not ok "*)
+				if [ $crash_at = 0 ] && grep -q -m1 -E "$CRASH_RE" "$console" 2>/dev/null; then
+					crash_at=$last crash_prog=$vm_current
+					note "kernel crash on the console during ${vm_current:-boot}"
+				fi
+				[ $crash_at = 0 ] || { vm_status=crash; break; } ;;
 			esac
 			if [ -n "$fault" ] && [[ $line =~ $fault_re ]]; then
 				note "injecting fault $fault (after: $line)"
@@ -372,8 +382,11 @@ boot_vm()
 				[ -n "${test_name:-}" ] && test_time "$test_name" >> "$out/times"
 				test_name=
 			fi
-			# Give the running program a moment to report; the kernel is not trusted after.
-			if [ $((now - crash_at)) -ge 15 ] || grep -q 'Kernel panic' "$console"; then
+			# Give the running test a moment to report (what it saw comes at
+			# once: the kernel log it watches); the kernel is not trusted
+			# after. It has said all it will once it has been quiet for 5 s:
+			# a walk that oopsed holding the mmap lock leaves it stuck.
+			if [ $((now - crash_at)) -ge 15 ] || [ $((now - last)) -ge 5 ] || grep -q 'Kernel panic' "$console"; then
 				vm_status=crash; break
 			fi
 		fi
