@@ -12,6 +12,7 @@
 #            (default /opt/kselftest-pfnmap); URL: fetched first (wget/curl);
 #   DIR: an already unpacked kselftest install (has run_kselftest.sh)
 #   PFNMAP_COLLECTION: the collection to run (default pfnmap)
+#   PFNMAP_TESTS: the programs of it to run, space-separated (default all)
 # Exit: run_kselftest.sh's (1 when a test failed); 2 bad usage or install.
 # Under LAVA (lava-test-case on PATH) a failed test is its test case's
 # result, and the run exits 0 once it reported results: LAVA runs the steps
@@ -59,8 +60,13 @@ fi
 	die "no /dev/stdout, and cannot create it"
 
 out=$dest/$collection.ktap
+set -- -c "$collection"
+if [ -n "${PFNMAP_TESTS:-}" ]; then
+	set --
+	for t in $PFNMAP_TESTS; do set -- "$@" -t "$collection:$t"; done
+fi
 # The runner's exit code travels through a file: the pipe eats it.
-{ "$dest/run_kselftest.sh" -c "$collection" 2>&1; echo $? > "$out.rc"; } | tee "$out"
+{ "$dest/run_kselftest.sh" "$@" 2>&1; echo $? > "$out.rc"; } | tee "$out"
 rc=$(cat "$out.rc")
 
 # One LAVA test case per program (PROGRAM) and per test of its nested KTAP
