@@ -20,6 +20,7 @@ debian_mirror()
 	echo "$uri"
 }
 
+# What apt says now (debian_mirror keeps it).
 debian_mirror_ask()
 {
 	local kind=$1
@@ -108,6 +109,7 @@ debian_resolve()
 	rm -f "$memo.$BASHPID"
 }
 
+# What apt says now (debian_resolve keeps it).
 debian_resolve_ask()
 {
 	local conf=$1 pkg=$2 dep
