@@ -259,6 +259,11 @@ fault_fire()
 }
 
 CRASH_RE='Kernel panic|Oops|BUG:|general protection fault|kernel BUG at'
+# An RCU stall while booting: under TCG a vCPU's timer that stopped firing
+# (README, "Reliability": "timer wakeup didn't happen ... Possible timer
+# handling issue"), seen once before init ran at all; booted again, as a
+# boot crash is.
+BOOT_STALL_RE='rcu: INFO: rcu_[a-z]+ detected stalls'
 
 # "PROGRAM<TAB>TEST<TAB>SECONDS" since TEST's RUN line (for time to detect).
 test_time()
@@ -405,11 +410,12 @@ boot_vm()
 	fi
 	wait $qpid 2>/dev/null
 	# No banner from init: the kernel never got to run anything, no test is to
-	# blame. A crash is retried (TCG has flaky boot panics), silence is not.
+	# blame. A crash or an RCU stall is retried (TCG has flaky boot panics
+	# and timers), silence is not.
 	if [ $banner = 0 ]; then
 		case $vm_status in
 		crash) vm_status=bootcrash ;;
-		hang|qemu) grep -q -E "$CRASH_RE" "$console" 2>/dev/null && vm_status=bootcrash || vm_status=noboot ;;
+		hang|qemu) grep -q -E "$CRASH_RE|$BOOT_STALL_RE" "$console" 2>/dev/null && vm_status=bootcrash || vm_status=noboot ;;
 		esac
 	fi
 	vm_crash=$(grep -E -A25 'Kernel panic|Oops|BUG:|general protection fault|kernel BUG at|blocked for more than|soft lockup' "$console" 2>/dev/null | head -n 40)
@@ -475,7 +481,7 @@ while [ ${#remaining[@]} -gt 0 ]; do
 	bootcrash)
 		boot_crashes=$((boot_crashes + 1))
 		note "the kernel crashed while booting, before any test ($boot_crashes time(s)):"
-		grep -m1 -E "$CRASH_RE" "$out/console.$run.log" | sed 's/^/[console] /' >&2
+		grep -m1 -E "$CRASH_RE|$BOOT_STALL_RE" "$out/console.$run.log" | sed 's/^/[console] /' >&2
 		if [ $boot_crashes -gt 2 ]; then host_failed+=("${next[@]}"); break; fi
 		note "booting again"
 		continue ;;
