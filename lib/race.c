@@ -238,37 +238,15 @@ int __race_walker_start(struct race_shared *rs, pid_t target, int i)
 	return 0;
 }
 
-int __race_kill_reap(pid_t pid, int timeout_ms)
+/*
+ * SIGKILL to each pid > 0 of pids, then reap them all until the one
+ * deadline: how many are left (each reaped one is set to 0 in pids).
+ */
+static int kill_reap_pids(pid_t *pids, int n, int timeout_ms)
 {
 	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000;
-	int status;
+	int i, left, status;
 
-	if (pid <= 0)
-		return 0;
-	kill(pid, SIGKILL);
-	for (;;) {
-		pid_t r = waitpid(pid, &status, WNOHANG);
-
-		if (r == pid || (r < 0 && errno == ECHILD))
-			return 0;
-		if (now_ns() > deadline)
-			return -ETIMEDOUT;
-		usleep(10000);
-	}
-}
-
-int __race_kill_reap_all(struct race_shared *rs, pid_t target, int timeout_ms)
-{
-	uint64_t deadline = now_ns() + (uint64_t)timeout_ms * 1000000;
-	pid_t pids[RACE_MAX_WALKERS + 1];
-	int i, n = 0, left, status;
-
-	if (rs) {
-		rs->stop = 1;
-		for (i = 0; i < rs->nr_walkers; i++)
-			pids[n++] = rs->walkers[i].pid;
-	}
-	pids[n++] = target;
 	for (i = 0; i < n; i++)
 		if (pids[i] > 0)
 			kill(pids[i], SIGKILL);
@@ -289,6 +267,25 @@ int __race_kill_reap_all(struct race_shared *rs, pid_t target, int timeout_ms)
 			return left;
 		usleep(10000);
 	}
+}
+
+int __race_kill_reap(pid_t pid, int timeout_ms)
+{
+	return kill_reap_pids(&pid, 1, timeout_ms) ? -ETIMEDOUT : 0;
+}
+
+int __race_kill_reap_all(struct race_shared *rs, pid_t target, int timeout_ms)
+{
+	pid_t pids[RACE_MAX_WALKERS + 1];
+	int i, n = 0;
+
+	if (rs) {
+		rs->stop = 1;
+		for (i = 0; i < rs->nr_walkers; i++)
+			pids[n++] = rs->walkers[i].pid;
+	}
+	pids[n++] = target;
+	return kill_reap_pids(pids, n, timeout_ms);
 }
 
 /*
