@@ -272,6 +272,20 @@ test_time()
 	printf '%s\t%s\t%d.%03d\n' "${current##*/}" "$1" $((us / 1000000)) $((us / 1000 % 1000))
 }
 
+# crash_seen WHEN (in boot_vm): whether the console shows a kernel crash.
+# The first time, at WHEN, it blames the program running (not a later one)
+# and ends the time to detect of the test running.
+crash_seen()
+{
+	[ "$crash_at" = 0 ] || return 0
+	grep -q -m1 -E "$CRASH_RE" "$console" 2>/dev/null || return 1
+	crash_at=$1 crash_prog=$vm_current
+	note "kernel crash on the console during ${vm_current:-boot}"
+	[ -n "${test_name:-}" ] && test_time "$test_name" >> "$out/times"
+	test_name=
+	return 0
+}
+
 # One VM boot running PROGRAMS; sets vm_status to done, crash, hang,
 # stuck (a program left a process it could not kill; vm_stuck names it) or
 # qemu, and appends the guest's KTAP to $out/ktap.log via its serial port.
@@ -349,12 +363,7 @@ boot_vm()
 			# the result of the test the crash came in (what it saw is in
 			# it), or 15 s after the crash (below), and the tests after it
 			# run in the next boot.
-			"# ok "*|"# not ok "*)
-				if [ $crash_at = 0 ] && grep -q -m1 -E "$CRASH_RE" "$console" 2>/dev/null; then
-					crash_at=$last crash_prog=$vm_current
-					note "kernel crash on the console during ${vm_current:-boot}"
-				fi
-				[ $crash_at = 0 ] || { vm_status=crash; break; } ;;
+			"# ok "*|"# not ok "*) if crash_seen "$last"; then vm_status=crash; break; fi ;;
 			esac
 			if [ -n "$fault" ] && [[ $line =~ $fault_re ]]; then
 				note "injecting fault $fault (after: $line)"
@@ -379,14 +388,7 @@ boot_vm()
 			fi
 			break
 		fi
-		if grep -q -m1 -E "$CRASH_RE" "$console" 2>/dev/null; then
-			# Blame the program running when the crash appeared, not a later one.
-			if [ $crash_at = 0 ]; then
-				crash_at=$now crash_prog=$vm_current
-				note "kernel crash on the console during ${vm_current:-boot}"
-				[ -n "${test_name:-}" ] && test_time "$test_name" >> "$out/times"
-				test_name=
-			fi
+		if crash_seen "$now"; then
 			# Give the running test a moment to report (what it saw comes at
 			# once: the kernel log it watches); the kernel is not trusted
 			# after. It has said all it will once it has been quiet for 5 s:
