@@ -69,7 +69,7 @@ vm_run() {
 # programs (default all); fails when that run left no results. Two builds
 # of the same source differ in what one could not run.
 only_skipped_in() {
-	local res=$SUITE/output/check-$1/results.json id; shift
+	local run=check-$1 res=$SUITE/output/check-$1/results.json id; shift
 	ONLY=()
 	[ -f "$res" ] || return 1
 	for id in $(python3 -c 'import json, sys
@@ -78,7 +78,7 @@ for r in json.load(open(sys.argv[1]))["results"]:
         print(r["id"])' "$res" "$@"); do
 		ONLY+=(--only "$id")
 	done
-	echo "  the tests $(basename "$(dirname "$res")") SKIPped: $((${#ONLY[@]} / 2)) ${ONLY[*]}" | cut -c1-300 >&2
+	echo "  the tests $run SKIPped: $((${#ONLY[@]} / 2)) ${ONLY[*]}" | cut -c1-300 >&2
 }
 SERIES=$SHARED/dmabuf-mmap-v4-on-7.3.4.patch
 # The uapi of the DMA-BUF mmap series (its REVOKE and MEMATTR features).
