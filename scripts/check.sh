@@ -14,13 +14,25 @@ SHARED=${PFNMAP_SHARED_KERNELS:-$SUITE/../shared/kernels}
 passed=0 failed=0 failures=()
 
 timings=()
+# Each step's output also goes to a file, so that the end of the check can
+# say again why a step failed: CI keeps only the head and the tail of a log.
+steplogs=$(mktemp -d)
+trap 'rm -rf "$steplogs"' EXIT
 step() {
-	local name=$1 t0=$SECONDS verdict=ok; shift
+	local name=$1 t0=$SECONDS verdict=ok log tee_pid rc; shift
+	log=$steplogs/$((passed + failed))
 	echo "=== check: $name" >&2
-	if "$@"; then
+	exec 3>&1 4>&2 1> >(tee "$log" >&4) 2>&1
+	tee_pid=$!
+	"$@"; rc=$?
+	exec 1>&3 2>&4 3>&- 4>&-
+	# tee ends when the step's last writer closes; a process the step left
+	# behind may hold it open, so wait a bounded while.
+	for _ in $(seq 20); do kill -0 "$tee_pid" 2>/dev/null || break; sleep 0.1; done
+	if [ $rc = 0 ]; then
 		passed=$((passed + 1)); echo "=== ok: $name" >&2
 	else
-		failed=$((failed + 1)); failures+=("$name"); echo "=== FAILED: $name" >&2; verdict=FAILED
+		failed=$((failed + 1)); failures+=("$name|$log"); echo "=== FAILED: $name" >&2; verdict=FAILED
 	fi
 	timings+=("$((SECONDS - t0))|$verdict|$name")
 }
@@ -62,7 +74,10 @@ vm_run() {
 	(cd "$dir" && ./run_tests.sh --vm --out "$out" "${args[@]}") > "$out.log" 2>&1
 	[ "$dir" = "$SUITE" ] || rm -rf "$dir"
 	tail -n 30 "$out.log" | sed -n '/^expectations for/,$p' >&2
-	[ "$(cat "$out/expect_rc" 2>/dev/null)" = 0 ]
+	[ "$(cat "$out/expect_rc" 2>/dev/null)" = 0 ] && return 0
+	# What the runner said went wrong (a crash, a hang, a boot retried).
+	grep '^\[vm\]' "$out.log" | grep -v -e ': ok — ' -e '^\[vm\] kernel .*, accel ' | tail -n 4 >&2
+	return 1
 }
 # only_skipped_in RUN [PROGRAM...]: sets ONLY to "--only ID" for each test
 # an earlier VM run of this check (output/check-RUN) SKIPped, of those
@@ -166,6 +181,11 @@ done
 	printf '%s\n' "${timings[@]}" | awk -F'|' '{ printf "  %5d  %-6s %s\n", $1, $2, $3; t += $1 }
 		END { printf "  %5d  total (%d min %d s)\n", t, t / 60, t % 60 }'
 } >&2
-[ ${#failures[@]} -eq 0 ] || printf 'check: failed: %s\n' "${failures[@]}" >&2
+# Each failed step with its last lines (vm_run ends with the unexpected
+# results and what the runner said went wrong), 12 lines in all at most.
+for f in "${failures[@]}"; do
+	echo "check: failed: ${f%%|*}"
+	grep -v '^=== ' "${f#*|}" | tail -n $((12 / ${#failures[@]} + 1)) | cut -c1-240 | sed 's/^/    /'
+done >&2
 echo "check: $passed passed, $failed failed"
 [ $failed = 0 ]
