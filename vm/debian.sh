@@ -4,6 +4,17 @@
 # the Debian mirror the host's apt is already configured with.
 # Sourced by the runner scripts; needs $PFNMAP_CACHE.
 
+# memo_put FILE: standard input into FILE, by rename: two runs may write
+# it at once, and a reader sees either one whole. Nothing is written, and
+# it fails, when the input is empty.
+memo_put()
+{
+	local tmp=$1.$BASHPID
+	mkdir -p "${1%/*}" && cat > "$tmp" && [ -s "$tmp" ] && mv "$tmp" "$1" && return 0
+	rm -f "$tmp"
+	return 1
+}
+
 # Print the URI of the host's Debian archive (kind=main) or security archive
 # (kind=security), as apt itself resolved them.
 # Asking apt costs about a second, and every VM run resolves its kernel:
@@ -16,7 +27,7 @@ debian_mirror()
 		cat "$memo"; return 0
 	fi
 	uri=$(debian_mirror_ask "$kind")
-	[ -z "$uri" ] || { mkdir -p "${memo%/*}" && echo "$uri" > "$memo.$BASHPID" && mv "$memo.$BASHPID" "$memo"; }
+	[ -z "$uri" ] || echo "$uri" | memo_put "$memo"
 	echo "$uri"
 }
 
@@ -98,15 +109,14 @@ CONF
 # "name version".
 debian_resolve()
 {
-	local conf=$1 pkg=$2 dep lists=${1%/*}/lists memo=${1%/*}/resolved.$2
+	local conf=$1 pkg=$2 answer lists=${1%/*}/lists memo=${1%/*}/resolved.$2
 	# Each apt-cache call builds the package cache anew where the host keeps
 	# none (Docker's Debian images set Dir::Cache::pkgcache ""), a second or
 	# more: the answer is kept until apt fetches newer lists.
 	if [ -s "$memo" ] && [ -z "$(find "$lists" -maxdepth 1 -name '*Packages*' -newer "$memo" 2>/dev/null)" ]; then
 		cat "$memo"; return 0
 	fi
-	debian_resolve_ask "$conf" "$pkg" > "$memo.$BASHPID" && [ -s "$memo.$BASHPID" ] && mv "$memo.$BASHPID" "$memo" && cat "$memo"
-	rm -f "$memo.$BASHPID"
+	answer=$(debian_resolve_ask "$conf" "$pkg") && [ -n "$answer" ] && echo "$answer" | memo_put "$memo" && cat "$memo"
 }
 
 # What apt says now (debian_resolve keeps it).
