@@ -182,10 +182,11 @@ done
 		END { printf "  %5d  total (%d min %d s)\n", t, t / 60, t % 60 }'
 } >&2
 # Each failed step with its last lines (vm_run ends with the unexpected
-# results and what the runner said went wrong), 12 lines in all at most.
+# results and what the runner said went wrong): 12 lines shared among
+# them, 2 at least each.
 for f in "${failures[@]}"; do
 	echo "check: failed: ${f%%|*}"
-	grep -v '^=== ' "${f#*|}" | tail -n $((12 / ${#failures[@]} + 1)) | cut -c1-240 | sed 's/^/    /'
+	grep -v '^=== ' "${f#*|}" | tail -n $((12 / ${#failures[@]} > 2 ? 12 / ${#failures[@]} : 2)) | cut -c1-240 | sed 's/^/    /'
 done >&2
 echo "check: $passed passed, $failed failed"
 [ $failed = 0 ]
