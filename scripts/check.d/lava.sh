@@ -92,6 +92,9 @@ lava_vm_no_devices()
 	lava_tarball || return 1
 	tarball=$LAVA_TARBALL
 	n=$(wc -l < "$LAVA_INSTALL/kselftest-list.txt")
+	# Its own directory: with intree's tarball nothing here has made it
+	# (an empty cache failed here).
+	mkdir -p "$LAVA_WORK" || return 1
 	guest=$LAVA_WORK/guest.sh out=$LAVA_WORK/vm
 	cat > "$guest" <<'GUEST'
 # Run by the VM's init in /pfnmap; the tarball and the script are in extra/.
