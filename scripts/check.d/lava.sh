@@ -184,9 +184,13 @@ lava_dispatcher()
 	# and four of the six programs run (PFNMAP_TESTS): passes, SKIPs and
 	# a race's nested block, without the MAP_DMA races and the edu DMA
 	# (the test definition's run: 76 s with all six, 23 s with these).
-	sed 's/^\( *\)PFNMAP_BAR_BDF: .*/&\n\1PFNMAP_RACE_DURATION: "5"\n\1PFNMAP_TESTS: "'"$LAVA_TESTS"'"/' \
+	# Its test action 5 minutes, not 45: a guest that falls silent (a vCPU
+	# timer that stopped, below) costs that much, not most of CI's time.
+	sed -e 's/^\( *\)PFNMAP_BAR_BDF: .*/&\n\1PFNMAP_RACE_DURATION: "5"\n\1PFNMAP_TESTS: "'"$LAVA_TESTS"'"/' \
+		-e '/^  - test:/,/definitions:/s/minutes: 45$/minutes: 5/' \
 		"$SUITE/lava/job-qemu-x86_64.yaml" > "$art/srv/job.yaml"
 	grep -q 'PFNMAP_RACE_DURATION: "5"' "$art/srv/job.yaml" || { echo "  the job has no PFNMAP_BAR_BDF parameter to put the duration beside" >&2; return 1; }
+	sed -n '/^  - test:/,/definitions:/p' "$art/srv/job.yaml" | grep -q 'minutes: 5$' || { echo "  the job's test action has no 45-minute timeout to shorten" >&2; return 1; }
 	cp "$SUITE/scripts/lava_device.py" "$art/srv/"
 	# The job as shipped: each of its file:// URLs must be an artifact here.
 	# shellcheck disable=SC2013
@@ -211,7 +215,7 @@ lava_dispatcher()
 	[ "${PIPESTATUS[0]}" = 0 ] || return 1
 	echo "  artifacts and device configuration ready in $((SECONDS - t)) s" >&2
 
-	local try panic
+	local try panic stall
 	for try in 1 2 3; do
 		t=$SECONDS
 		rm -rf "$art/srv/out"
@@ -220,6 +224,14 @@ lava_dispatcher()
 			> "$art/lava-run.out" 2> "$art/lava-run.log"
 		rc=$?
 		echo "  lava-run: exit $rc in $((SECONDS - t)) s; $(grep -c '"lvl": "results"' "$art/lava-run.log") results in its log; its result.yaml: $(tr '\n' ' ' < "$art/srv/out/result.yaml" 2>/dev/null | cut -c1-300)" >&2
+		# A vCPU's timer that stopped under TCG (README, "One flake is
+		# known"; seen in this step once): the guest fell silent until the
+		# test action's timeout. The job runs again, as vm/run.sh boots again.
+		stall=$(grep '"lvl": "target"' "$art/lava-run.log" | grep -o 'Possible timer handling issue on cpu=[0-9]*' | head -n1)
+		if [ $rc != 0 ] && [ -n "$stall" ]; then
+			echo "  a vCPU's timer stopped firing (try $try of 3): $stall" >&2
+			continue
+		fi
 		# A kernel that crashed while booting, before the ramdisk's init said
 		# its first line (under QEMU 7.2's MTTCG about 1 boot in 100: README,
 		# "Boot crashes"), ran no test: the job runs again, as vm/run.sh
