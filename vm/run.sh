@@ -437,7 +437,7 @@ boot_vm()
 		hang|qemu) grep -q -E "$CRASH_RE|$BOOT_STALL_RE" "$console" 2>/dev/null && vm_status=bootcrash || vm_status=noboot ;;
 		esac
 	fi
-	vm_crash=$(grep -E -A25 'Kernel panic|Oops|BUG:|general protection fault|kernel BUG at|blocked for more than|soft lockup' "$console" 2>/dev/null | head -n 40)
+	vm_crash=$(grep -E -A25 "$CRASH_RE|blocked for more than|soft lockup" "$console" 2>/dev/null | head -n 40)
 }
 
 # planned PROGRAM: the tests PROGRAM is to run in this VM run (--only's
@@ -587,13 +587,14 @@ python3 "$SUITE/scripts/ktap.py" merge "$out" "${programs[@]}" > "$out/results.k
 # The KTAP streamed above has a block per boot for a program the VM ended
 # in, each cut short or resumed (a resumed block can end "ok"): end with the
 # merged record instead.
-for p in $(cut -d'|' -f1 "$out/crashes" 2>/dev/null | sort -u); do
-	note "${p##*/}: the VM ended $(grep -c "^$p|" "$out/crashes") time(s) in it, so its blocks above are partial; merged ($out/results.ktap):"
-	python3 "$SUITE/scripts/ktap.py" record "$out/results.ktap" "$p"
-done
-for p in $(printf '%s\n' "${voided[@]}" | sort -u); do
-	grep -q "^$p|" "$out/crashes" 2>/dev/null && continue
-	note "${p##*/}: ran in a void boot too, so a block above is void; merged ($out/results.ktap):"
+# A void boot's blocks too.
+for p in $({ cut -d'|' -f1 "$out/crashes" 2>/dev/null; printf '%s\n' "${voided[@]}"; } | grep . | sort -u); do
+	n=$(grep -c "^$p|" "$out/crashes" 2>/dev/null)
+	if [ "${n:-0}" -gt 0 ]; then
+		note "${p##*/}: the VM ended $n time(s) in it, so its blocks above are partial; merged ($out/results.ktap):"
+	else
+		note "${p##*/}: ran in a void boot too, so a block above is void; merged ($out/results.ktap):"
+	fi
 	python3 "$SUITE/scripts/ktap.py" record "$out/results.ktap" "$p"
 done
 summary=$(python3 "$SUITE/scripts/ktap.py" summary "$out/results.ktap")
